@@ -1,0 +1,27 @@
+/* gc.h: the collector's entry points (gc.c) and the hooks other modules give
+ * it. See object.h for the rule that collections happen only at safe points.
+ */
+#ifndef ASO_GC_H
+#define ASO_GC_H
+
+#include "object.h"
+
+/* Reads ASO_GC_STRESS and sets the first threshold. */
+void gc_init(Vm *vm);
+/* Marks from every root, then frees whatever was not reached. Call only at a
+ * safe point (vm.c does, when vm->gc_pending is set). */
+void gc_collect(Vm *vm);
+/* Frees every object (VM shutdown). */
+void gc_free_all(Vm *vm);
+/* Marks [o] / the object in [v] as reachable (pushes it on the gray stack). */
+void gc_mark_obj(Vm *vm, Obj *o);
+void gc_mark_value(Vm *vm, Value v);
+/* Frees one object and its buffers. */
+void gc_free_obj(Vm *vm, Obj *o);
+
+/* Hooks implemented elsewhere. */
+void strtable_remove_white(Vm *vm);            /* object.c: weak intern table */
+void gc_generator_blacken(Vm *vm, Obj *o);     /* generator objects' children */
+void gc_generator_free(Vm *vm, Obj *o);        /* generator objects' buffers */
+
+#endif

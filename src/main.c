@@ -1,0 +1,145 @@
+/* main.c: the `aso` command line. Runs a script (or -c CODE, or standard
+ * input), disassembles it (--dis), or runs golden tests (`aso test`).
+ * Exit status follows python3: 0, 1 for an uncaught exception or a syntax
+ * error, the code of sys.exit(), 2 for bad usage.
+ */
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compiler.h"
+#include "interp.h"
+#include "parse.h"
+#include "testrun.h"
+
+char *aso_read_file(const char *path, size_t *len);
+
+static void usage(FILE *f) {
+  fputs("usage: aso [options] FILE [args...]   run a script\n"
+        "       aso [options] -c CODE [args...] run CODE\n"
+        "       aso [options] -                  run standard input\n"
+        "       aso test PATH...                 run golden tests (# expect: lines)\n"
+        "options:\n"
+        "  --dis        print the bytecode of every function instead of running\n"
+        "  --version    print the version\n"
+        "  -h, --help   this text\n"
+        "environment:\n"
+        "  ASO_GC_STRESS=1  collect garbage at every safe point (slow; finds GC bugs)\n",
+        f);
+}
+
+/* The exit status for an uncaught exception: SystemExit carries its own. */
+static int exit_status(Vm *vm) {
+  if (!vm_exc_matches(vm, EXC_SystemExit)) {
+    vm_print_exception(vm);
+    return 1;
+  }
+  Value e = vm->exc, args;
+  vm->exc = UNDEF_VAL;
+  Value code = NONE_VAL;
+  if (IS_INSTANCE(e) && dict_get_str(AS_INSTANCE(e)->dict, vm->s_args, &args) && IS_TUPLE(args) &&
+      AS_TUPLE(args)->len > 0)
+    code = AS_TUPLE(args)->items[0];
+  if (IS_NONE(code)) return 0;
+  if (IS_INTLIKE(code)) return (int)(INTLIKE(code) & 0xff);
+  ObjStr *s = vm_str(vm, code);
+  fflush(vm->out);
+  if (s) fprintf(vm->err, "%s\n", s->chars);
+  return 1;
+}
+
+static int disassemble_source(Vm *vm, const char *filename, const char *src, size_t len) {
+  Arena arena;
+  arena_init(&arena);
+  ParseError err;
+  memset(&err, 0, sizeof err);
+  dict_set_str(vm, vm->sources, str_from_c(vm, filename), OBJ_VAL(str_new(vm, src, len)));
+  Node *tree = parse_source(&arena, filename, src, len, &err);
+  ObjCode *code = tree ? compile_module(vm, tree, filename, false, &err) : NULL;
+  arena_free(&arena);
+  if (!code) {
+    vm_syntax_error(vm, filename, src, &err);
+    vm_print_exception(vm);
+    return 1;
+  }
+  vm->gc_disabled++;
+  disassemble(vm, code, stdout);
+  vm->gc_disabled--;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "test") == 0) return testrun_main(argc - 2, argv + 2);
+  bool dis = false;
+  const char *code_arg = NULL;
+  int i = 1;
+  for (; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--dis") == 0) dis = true;
+    else if (strcmp(a, "--version") == 0) { puts("aso 0.1 (a Python 3.11 subset)"); return 0; }
+    else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { usage(stdout); return 0; }
+    else if (strcmp(a, "-c") == 0) {
+      if (i + 1 >= argc) { usage(stderr); return 2; }
+      code_arg = argv[++i];
+      i++;
+      break;
+    } else if (a[0] == '-' && a[1] == '-') {
+      fprintf(stderr, "aso: unknown option %s\n", a);
+      usage(stderr);
+      return 2;
+    } else break;
+  }
+  const char *filename;
+  char *src = NULL;
+  size_t len = 0;
+  if (code_arg) {
+    filename = "<string>";
+    len = strlen(code_arg);
+    src = malloc(len + 1);
+    if (!src) abort();
+    memcpy(src, code_arg, len + 1);
+  } else if (i < argc && strcmp(argv[i], "-") != 0) {
+    filename = argv[i];
+    src = aso_read_file(filename, &len);
+    if (!src) {
+      fprintf(stderr, "aso: can't open file '%s': ", filename);
+      perror(NULL);
+      return 2;
+    }
+  } else {
+    filename = "<stdin>";
+    src = aso_read_file("/dev/stdin", &len);
+    if (!src) {
+      perror("aso: stdin");
+      return 2;
+    }
+  }
+
+  Vm *vm = vm_new();
+  /* sys.argv and the directory imports search. */
+  int first_arg = code_arg ? i : i;
+  list_append(vm, vm->argv, OBJ_VAL(str_from_c(vm, code_arg ? "-c" : filename)));
+  for (int k = first_arg + (code_arg ? 0 : 1); k < argc; k++)
+    list_append(vm, vm->argv, OBJ_VAL(str_from_c(vm, argv[k])));
+  if (!code_arg && strcmp(filename, "<stdin>") != 0) {
+    char *copy = strdup(filename);
+    vm->script_dir = str_from_c(vm, dirname(copy));
+    free(copy);
+  } else {
+    vm->script_dir = str_from_c(vm, ".");
+  }
+
+  int status = 0;
+  if (dis) {
+    status = disassemble_source(vm, filename, src, len);
+  } else {
+    ObjModule *m = vm_run_source(vm, "__main__", filename, src, len);
+    if (!m) status = exit_status(vm);
+  }
+  fflush(stdout);
+  free(src);
+  vm_free(vm);
+  return status;
+}
