@@ -272,7 +272,7 @@ Value vm_inplace(Vm *vm, int op, Value a, Value b) {
   if (IS_LIST(a)) {
     if (op == OP_ADD) {
       if (IS_LIST(b) || IS_TUPLE(b) || !IS_INSTANCE(b)) {
-        if (interp_extend(vm, a, b, OP_LIST_EXTEND) < 0) {
+        if (interp_extend(vm, a, b, OP_LIST_EXTEND, UNDEF_VAL) < 0) {
           if (vm_exc_matches(vm, EXC_TypeError) && !IS_LIST(b) && !IS_TUPLE(b)) {
             vm->exc = UNDEF_VAL;
             return vm_raise(vm, EXC_TypeError, "'%s' object is not iterable", vm_type_name(vm, b));

@@ -399,6 +399,10 @@ Value vm_iter(Vm *vm, Value v) {
                           vm_type_name(vm, it));
         return it;
       }
+      if (class_lookup(cls, vm->s_getitem, &m) && !IS_NATIVE(m)) {
+        ObjIter *it = iter_new(vm, ITER_GETITEM, v);
+        return OBJ_VAL(it);
+      }
       break;
     }
     default:
@@ -408,8 +412,28 @@ Value vm_iter(Vm *vm, Value v) {
   return vm_raise(vm, EXC_TypeError, "'%s' object is not iterable", vm_type_name(vm, v));
 }
 
+/* The old sequence protocol: obj[0], obj[1], ... until IndexError. */
+static Value next_getitem(Vm *vm, ObjIter *it) {
+  if (it->exhausted) return UNDEF_VAL;
+  Value key = INT_VAL(it->index);
+  Value r = vm_getitem(vm, it->src, key);
+  if (IS_ERR(r)) {
+    if (vm_exc_matches(vm, EXC_IndexError) || vm_exc_matches(vm, EXC_StopIteration)) {
+      vm->exc = UNDEF_VAL;
+      it->exhausted = true;
+      return UNDEF_VAL;
+    }
+    return r;
+  }
+  it->index++;
+  return r;
+}
+
 Value vm_next(Vm *vm, Value it) {
-  if (IS_ITER(it)) return iter_next(vm, AS_ITER(it));
+  if (IS_ITER(it)) {
+    if (AS_ITER(it)->kind == ITER_GETITEM) return next_getitem(vm, AS_ITER(it));
+    return iter_next(vm, AS_ITER(it));
+  }
   if (IS_OBJT(it, OBJ_GENERATOR)) {
     ObjGenerator *g = (ObjGenerator *)AS_OBJ(it);
     Value r = gen_send(vm, g, NONE_VAL);
@@ -487,7 +511,7 @@ int vm_contains(Vm *vm, Value c, Value item) {
         size_t n = IS_LIST(c) ? AS_LIST(c)->len : AS_TUPLE(c)->len;
         if (i >= n) return 0;
         Value x = IS_LIST(c) ? AS_LIST(c)->items[i] : AS_TUPLE(c)->items[i];
-        if (IS_OBJ(x) && IS_OBJ(item) && AS_OBJ(x) == AS_OBJ(item)) return 1;
+        if (value_is(x, item)) return 1;
         int e = vm_equal(vm, x, item);
         if (e != 0) return e;
       }

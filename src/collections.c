@@ -703,6 +703,50 @@ static void define_all(Vm *vm, ObjClass *cls, const MethodDef *defs) {
   for (; defs->name; defs++) vm_define_method(vm, cls, defs->name, defs->fn);
 }
 
+/* range.count(x) and range.index(x), by arithmetic for ints. */
+static int range_find(Vm *vm, ObjRange *r, Value x, int64_t *at) {
+  int64_t n = range_len(r);
+  if (IS_INTLIKE(x)) {
+    int64_t v = INTLIKE(x);
+    int in = vm_contains(vm, OBJ_VAL(r), x);
+    if (in <= 0) return in;
+    *at = (int64_t)(((uint64_t)v - (uint64_t)r->start) / (uint64_t)r->step);
+    if (r->step < 0) *at = (int64_t)(((uint64_t)r->start - (uint64_t)v) / (0 - (uint64_t)r->step));
+    return 1;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    int e = vm_equal(vm, INT_VAL(r->start + i * r->step), x);
+    if (e != 0) {
+      *at = i;
+      return e;
+    }
+  }
+  return 0;
+}
+
+static Value range_m_index(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  if (argc != 2 || !IS_RANGE(argv[0]))
+    return vm_raise(vm, EXC_TypeError, "index() takes exactly one argument (%d given)", argc - 1);
+  int64_t at;
+  int r = range_find(vm, AS_RANGE(argv[0]), argv[1], &at);
+  if (r < 0) return ERR_VAL;
+  if (r == 0) {
+    ObjStr *s = vm_repr(vm, argv[1]);
+    if (!s) return ERR_VAL;
+    return vm_raise(vm, EXC_ValueError, "%s is not in range", s->chars);
+  }
+  return INT_VAL(at);
+}
+
+static Value range_m_count(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  if (argc != 2 || !IS_RANGE(argv[0]))
+    return vm_raise(vm, EXC_TypeError, "count() takes exactly one argument (%d given)", argc - 1);
+  int64_t at;
+  int r = range_find(vm, AS_RANGE(argv[0]), argv[1], &at);
+  if (r < 0) return ERR_VAL;
+  return INT_VAL(r);
+}
+
 void collections_init(Vm *vm) {
   static const MethodDef list_defs[] = {
       {"append", list_m_append}, {"extend", list_m_extend}, {"insert", list_m_insert},
@@ -744,6 +788,9 @@ void collections_init(Vm *vm) {
   define_all(vm, vm->t.set, frozen_defs);
   define_all(vm, vm->t.set, set_defs);
   define_all(vm, vm->t.frozenset, frozen_defs);
+  static const MethodDef range_defs[] = {
+      {"index", range_m_index}, {"count", range_m_count}, {NULL, NULL}};
+  define_all(vm, vm->t.range, range_defs);
 
   /* dict.fromkeys is a classmethod: d.fromkeys and dict.fromkeys both get the class */
   ObjNative *fk = native_new(vm, "fromkeys", dict_m_fromkeys);

@@ -1240,7 +1240,6 @@ static void compile_try_except(Compiler *c, Node *n) {
     set_pos(c, h);
     int next = new_label(c);
     if (h->a) {
-      emit(c, OP_DUP_TOP);
       compile_expr(c, h->a);
       emit(c, OP_CHECK_EXC_MATCH);
       emit_jump(c, OP_POP_JUMP_IF_FALSE, next);

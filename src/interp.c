@@ -92,12 +92,34 @@ int interp_load_method(Vm *vm, Value obj, ObjStr *name, Value *out) {
 
 /* ---- building ----------------------------------------------------------------------------------- */
 
-int interp_extend(Vm *vm, Value target, Value src, int op) {
+/* CPython's way of naming a callee in call errors: "mod.f()" or "f()". */
+static void func_str(Vm *vm, Value callee, char *buf, size_t size) {
+  if (IS_FUNCTION(callee)) {
+    ObjFunction *f = AS_FUNCTION(callee);
+    if (f->module && strcmp(f->module->chars, "builtins") != 0)
+      snprintf(buf, size, "%s.%s()", f->module->chars, f->qualname->chars);
+    else
+      snprintf(buf, size, "%s()", f->qualname->chars);
+  } else if (IS_OBJT(callee, OBJ_BOUND)) {
+    func_str(vm, ((ObjBound *)AS_OBJ(callee))->func, buf, size);
+  } else if (IS_NATIVE(callee)) {
+    snprintf(buf, size, "%s()", AS_NATIVE(callee)->name);
+  } else if (IS_CLASS(callee)) {
+    snprintf(buf, size, "%s()", AS_CLASS(callee)->qualname->chars);
+  } else {
+    snprintf(buf, size, "%s object", vm_type_name(vm, callee));
+  }
+}
+
+int interp_extend(Vm *vm, Value target, Value src, int op, Value callee) {
   if (op == OP_DICT_UPDATE || op == OP_DICT_MERGE) {
     if (!IS_DICT(src)) {
-      if (op == OP_DICT_MERGE)
-        vm_raise(vm, EXC_TypeError, "argument after ** must be a mapping, not %s",
+      if (op == OP_DICT_MERGE) {
+        char fs[200];
+        func_str(vm, callee, fs, sizeof fs);
+        vm_raise(vm, EXC_TypeError, "%s argument after ** must be a mapping, not %s", fs,
                  vm_type_name(vm, src));
+      }
       else
         vm_raise(vm, EXC_TypeError, "'%s' object is not a mapping", vm_type_name(vm, src));
       return -1;
@@ -108,12 +130,16 @@ int interp_extend(Vm *vm, Value target, Value src, int op) {
     while (dict_next(AS_DICT(src), &pos, &k, &v)) {
       if (op == OP_DICT_MERGE) {
         if (!IS_STR(k)) {
-          vm_raise(vm, EXC_TypeError, "keywords must be strings");
+          char fs[200];
+          func_str(vm, callee, fs, sizeof fs);
+          vm_raise(vm, EXC_TypeError, "%s keywords must be strings", fs);
           return -1;
         }
         Value old;
         if (dict_get_str(d, AS_STR(k), &old)) {
-          vm_raise(vm, EXC_TypeError, "got multiple values for keyword argument '%s'",
+          char fs[200];
+          func_str(vm, callee, fs, sizeof fs);
+          vm_raise(vm, EXC_TypeError, "%s got multiple values for keyword argument '%s'", fs,
                    AS_STR(k)->chars);
           return -1;
         }

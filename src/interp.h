@@ -38,7 +38,9 @@ Value interp_run_throw(Vm *vm);
 /* Looks up a method for a call: 1 = [*out] is a plain function to call with
  * obj as self, 0 = [*out] is the attribute to call as is, -1 = error. */
 int interp_load_method(Vm *vm, Value obj, ObjStr *name, Value *out);
-int interp_extend(Vm *vm, Value target, Value src, int op);
+/* Extends a list/set/dict being built with the items of [src]; for
+ * DICT_MERGE, [callee] is the function being called (for messages). */
+int interp_extend(Vm *vm, Value target, Value src, int op, Value callee);
 int interp_unpack(Vm *vm, int n, int star, int after);
 Value interp_format_value(Vm *vm, Value v, int conversion, Value spec);
 int interp_spread_call(Vm *vm, int callee, bool has_kwargs);

@@ -270,6 +270,7 @@ Value iter_next(Vm *vm, ObjIter *it) {
   case ITER_FILTER: return next_filter(vm, it);
   case ITER_REVERSED: return next_reversed(vm, it);
   case ITER_CALLABLE: return next_callable(vm, it);
+  case ITER_GETITEM: return vm_next(vm, OBJ_VAL(it));
   }
   return finish(it);
 }

@@ -293,7 +293,8 @@ typedef enum {
   ITER_MAP,       /* a: function, src: tuple of iterators */
   ITER_FILTER,    /* a: function or None, src: inner iterator */
   ITER_REVERSED,  /* src: sequence, index counts down */
-  ITER_CALLABLE   /* iter(callable, sentinel): a: callable, b: sentinel */
+  ITER_CALLABLE,  /* iter(callable, sentinel): a: callable, b: sentinel */
+  ITER_GETITEM    /* the old sequence protocol: src[0], src[1], ... until IndexError */
 } IterKind;
 
 typedef struct {

@@ -41,7 +41,25 @@ ObjClass *vm_class_of(Vm *vm, Value v) {
   case OBJ_CLASS: return vm->t.type;
   case OBJ_INSTANCE: return AS_INSTANCE(v)->cls;
   case OBJ_MODULE: return vm->t.module;
-  case OBJ_ITER: return vm->t.iterator;
+  case OBJ_ITER: {
+    ObjIter *it = AS_ITER(v);
+    switch ((IterKind)it->kind) {
+    case ITER_SEQ:
+      return IS_LIST(it->src) ? vm->t.it_list : IS_TUPLE(it->src) ? vm->t.it_tuple : vm->t.it_str;
+    case ITER_RANGE: return vm->t.it_range;
+    case ITER_DICT:
+      return it->sub == 0 ? vm->t.it_dict_keys : it->sub == 1 ? vm->t.it_dict_values
+                                                              : vm->t.it_dict_items;
+    case ITER_SET: return vm->t.it_set;
+    case ITER_ENUMERATE: return vm->t.it_enumerate;
+    case ITER_ZIP: return vm->t.it_zip;
+    case ITER_MAP: return vm->t.it_map;
+    case ITER_FILTER: return vm->t.it_filter;
+    case ITER_REVERSED: return IS_LIST(it->src) ? vm->t.it_list_reversed : vm->t.it_reversed;
+    case ITER_CALLABLE: return vm->t.it_callable;
+    default: return vm->t.it_seq;
+    }
+  }
   case OBJ_DICTVIEW: {
     int k = ((ObjDictView *)AS_OBJ(v))->kind;
     return k == 0 ? vm->t.dict_keys : k == 1 ? vm->t.dict_values : vm->t.dict_items;
@@ -350,22 +368,11 @@ static bool repr_into(Vm *vm, StrBuf *sb, Value v) {
     default_repr(vm, sb, v);
     return true;
   }
-  case OBJ_ITER: {
-    static const char *names[] = {"iterator", "range_iterator", "dict_keyiterator",
-                                  "set_iterator", "enumerate", "zip", "map", "filter",
-                                  "reversed", "callable_iterator"};
-    ObjIter *it = (ObjIter *)o;
-    const char *n = it->kind < 10 ? names[it->kind] : "iterator";
-    if (it->kind == ITER_SEQ)
-      n = IS_LIST(it->src) ? "list_iterator" : IS_TUPLE(it->src) ? "tuple_iterator" : "str_ascii_iterator";
-    if (it->kind == ITER_DICT)
-      n = it->sub == 0 ? "dict_keyiterator" : it->sub == 1 ? "dict_valueiterator" : "dict_itemiterator";
-    if (it->kind == ITER_REVERSED && IS_LIST(it->src)) n = "list_reverseiterator";
-    sb_printf(sb, "<%s object at ", n);
+  case OBJ_ITER:
+    sb_printf(sb, "<%s object at ", vm_class_of(vm, v)->name->chars);
     addr(sb, o);
     sb_putc(sb, '>');
     return true;
-  }
   case OBJ_SUPER:
     sb_printf(sb, "<super: <class '%s'>, <%s object>>", ((ObjSuper *)o)->start->name->chars,
               vm_type_name(vm, ((ObjSuper *)o)->self));
@@ -550,7 +557,7 @@ int vm_equal(Vm *vm, Value a, Value b) {
       size_t lb = tb == OBJ_LIST ? AS_LIST(b)->len : AS_TUPLE(b)->len;
       if (i >= la || i >= lb) return la == lb;
       Value x = ia[i], y = ib[i];
-      if (IS_OBJ(x) && IS_OBJ(y) && AS_OBJ(x) == AS_OBJ(y)) continue;
+      if (value_is(x, y)) continue;  /* identity first, as CPython (nan in [nan]) */
       int e = vm_equal(vm, x, y);
       if (e != 1) return e;
     }

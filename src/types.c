@@ -214,6 +214,17 @@ static void make_classes(Vm *vm) {
   t->coroutine = make_type(vm, "coroutine", t->object, NO_INSTANCE);
   t->notimplemented = make_type(vm, "NotImplementedType", t->object, NO_INSTANCE);
   t->ellipsis = make_type(vm, "ellipsis", t->object, NO_INSTANCE);
+  ObjClass **its[] = {&t->it_list, &t->it_tuple, &t->it_str, &t->it_range, &t->it_dict_keys,
+                      &t->it_dict_values, &t->it_dict_items, &t->it_set, &t->it_enumerate,
+                      &t->it_zip, &t->it_map, &t->it_filter, &t->it_reversed,
+                      &t->it_list_reversed, &t->it_callable, &t->it_seq};
+  const char *it_names[] = {"list_iterator", "tuple_iterator", "str_ascii_iterator",
+                            "range_iterator", "dict_keyiterator", "dict_valueiterator",
+                            "dict_itemiterator", "set_iterator", "enumerate", "zip", "map",
+                            "filter", "reversed", "list_reverseiterator", "callable_iterator",
+                            "iterator"};
+  for (size_t i = 0; i < sizeof its / sizeof its[0]; i++)
+    *its[i] = make_type(vm, it_names[i], t->iterator, NO_INSTANCE);
   vm->not_implemented = OBJ_VAL(instance_new(vm, t->notimplemented));
   vm->ellipsis = OBJ_VAL(instance_new(vm, t->ellipsis));
 

@@ -457,7 +457,16 @@ static Value run(Vm *vm, bool throwing) {
 #include "opcodes.h"
 #undef OP
   };
+#ifdef ASO_DEBUG_TRACE
+#define DISPATCH()                                                                     \
+  do {                                                                                 \
+    fprintf(stderr, "  %4ld %-20s depth=%ld\n", (long)(ip - code->code), op_names[*ip], \
+            (long)(sp - slots));                                                       \
+    goto *dispatch_table[*ip++];                                                       \
+  } while (0)
+#else
 #define DISPATCH() goto *dispatch_table[*ip++]
+#endif
 #define CASE(name) L_##name:
   DISPATCH();
 #else
@@ -982,7 +991,7 @@ loop:
   CASE(LIST_EXTEND) {
     uint16_t n = ARG16();
     SYNC();
-    int r = interp_extend(vm, sp[-1 - n], sp[-1], OP_LIST_EXTEND);
+    int r = interp_extend(vm, sp[-1 - n], sp[-1], OP_LIST_EXTEND, UNDEF_VAL);
     RELOAD();
     if (r < 0) ERROR();
     sp--;
@@ -991,7 +1000,7 @@ loop:
   CASE(SET_UPDATE) {
     uint16_t n = ARG16();
     SYNC();
-    int r = interp_extend(vm, sp[-1 - n], sp[-1], OP_SET_UPDATE);
+    int r = interp_extend(vm, sp[-1 - n], sp[-1], OP_SET_UPDATE, UNDEF_VAL);
     RELOAD();
     if (r < 0) ERROR();
     sp--;
@@ -1000,7 +1009,7 @@ loop:
   CASE(DICT_UPDATE) {
     uint16_t n = ARG16();
     SYNC();
-    int r = interp_extend(vm, sp[-1 - n], sp[-1], OP_DICT_UPDATE);
+    int r = interp_extend(vm, sp[-1 - n], sp[-1], OP_DICT_UPDATE, UNDEF_VAL);
     RELOAD();
     if (r < 0) ERROR();
     sp--;
@@ -1009,7 +1018,7 @@ loop:
   CASE(DICT_MERGE) {
     uint16_t n = ARG16();
     SYNC();
-    int r = interp_extend(vm, sp[-1 - n], sp[-1], OP_DICT_MERGE);
+    int r = interp_extend(vm, sp[-1 - n], sp[-1], OP_DICT_MERGE, sp[-3 - n]);
     RELOAD();
     if (r < 0) ERROR();
     sp--;

@@ -57,7 +57,11 @@ typedef struct {
       *dict, *set, *frozenset, *range, *slice, *function, *builtin_function, *method,
       *cell, *code, *module, *iterator, *dict_keys, *dict_values, *dict_items,
       *staticmethod, *classmethod, *property, *generator, *coroutine,
-      *notimplemented, *ellipsis;
+      *notimplemented, *ellipsis,
+      /* the iterator types, named as CPython names them */
+      *it_list, *it_tuple, *it_str, *it_range, *it_dict_keys, *it_dict_values,
+      *it_dict_items, *it_set, *it_enumerate, *it_zip, *it_map, *it_filter, *it_reversed,
+      *it_list_reversed, *it_callable, *it_seq;
 } BuiltinTypes;
 
 struct Vm {
