@@ -26,6 +26,8 @@ int dict_pop_hashed(Vm *vm, ObjDict *d, Value key, uint64_t hash, Value *out);
 bool dict_popitem(ObjDict *d, Value *key, Value *val);
 /* dict_next that also gives the stored hash (val and hash may be NULL). */
 bool dict_next_hashed(ObjDict *d, size_t *pos, Value *key, Value *val, uint64_t *hash);
+/* Finds a str key without running user code: its entry position in *pos. */
+bool dict_find_str(ObjDict *d, ObjStr *key, size_t *pos);
 /* A new dict with the same entries in the same order (no user code runs). */
 ObjDict *dict_copy(Vm *vm, ObjDict *src);
 /* Sets every entry of [other] into [d], in order. 0 ok, -1 error. */

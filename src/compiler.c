@@ -89,6 +89,11 @@ struct Unit {
   FBlock fblocks[64]; int nfblocks;
   Region regions[64]; int nregions;
   int depth, max_depth;
+  /* peephole: the last instructions emitted, and the pc before which no
+   * fusion may reach (a label or a protected range boundary is there) */
+  struct { size_t pc; int op; int arg; } hist[2];
+  int nhist;
+  size_t barrier;
   int line, col, end_col;  /* position of what is being compiled */
   int loop_depth;
   bool in_async;
@@ -188,23 +193,61 @@ static void adjust(Unit *u, int delta) {
   if (u->depth > u->max_depth) u->max_depth = u->depth;
 }
 
+static void put_operand(Unit *u, int size, uint32_t arg) {
+  for (int i = 0; i < size; i++) put_byte(u, (uint8_t)((arg >> (8 * i)) & 0xff));
+}
+
+static void remember(Unit *u, size_t pc, int op, int arg) {
+  if (u->nhist == 2) u->hist[0] = u->hist[1];
+  else u->nhist++;
+  u->hist[u->nhist - 1].pc = pc;
+  u->hist[u->nhist - 1].op = op;
+  u->hist[u->nhist - 1].arg = arg;
+}
+
+/* The [back]-th last instruction (0 = the last) if fusion may reach it. */
+static bool last_is(Unit *u, int back, int op) {
+  if (u->nhist <= back) return false;
+  int i = u->nhist - 1 - back;
+  return u->hist[i].op == op && u->hist[i].pc >= u->barrier;
+}
+
+/* Removes the last [n] instructions (to fuse them into a new one). */
+static void drop_last(Unit *u, int n, int depth_undo) {
+  size_t pc = u->hist[u->nhist - n].pc;
+  u->len = pc;
+  u->nhist -= n;
+  u->depth -= depth_undo;
+  while (u->nlines > 0 && u->lines[u->nlines - 1].pc > pc) u->nlines--;
+}
+
 static void emit_arg(Compiler *c, Opcode op, int arg) {
   Unit *u = c->u;
+  /* Peephole superinstructions (opcodes.h): each keeps the meaning of the
+   * sequence it replaces, and only fuses instructions no jump lands between. */
+  if (op == OP_BINARY_OP && last_is(u, 0, OP_LOAD_SMALL_INT)) {
+    int k = u->hist[u->nhist - 1].arg;
+    drop_last(u, 1, 1);
+    op = OP_BINARY_OP_INT;
+    arg = (int)((uint32_t)arg | ((uint32_t)(k & 0xffff) << 16));
+  } else if (op == OP_STORE_FAST && last_is(u, 0, OP_BINARY_OP_INT) &&
+             last_is(u, 1, OP_LOAD_FAST) && u->hist[u->nhist - 2].arg == arg &&
+             (u->hist[u->nhist - 1].arg & 0xffff) == (OP_ADD | 0x100)) {
+    int k = (int)((uint32_t)u->hist[u->nhist - 1].arg >> 16);
+    drop_last(u, 2, 1);
+    op = OP_INC_FAST;
+    arg = (int)((uint32_t)arg | ((uint32_t)k << 16));
+  }
   mark_line(u);
+  size_t pc = u->len;
   put_byte(u, (uint8_t)op);
   int size = op_operand_size[op];
-  if (size == 2) {
-    if (arg < 0 || arg > 0xffff) {
-      if (!(op == OP_LOAD_SMALL_INT && arg >= -32768 && arg < 32768)) {
-        error_at(c, NULL, "too many constants or names in one code object");
-      }
-    }
-    put_byte(u, (uint8_t)(arg & 0xff));
-    put_byte(u, (uint8_t)((arg >> 8) & 0xff));
-  } else if (size == 4) {
-    for (int i = 0; i < 4; i++) put_byte(u, (uint8_t)(((uint32_t)arg >> (8 * i)) & 0xff));
-  }
+  if (size == 2 && (arg < 0 || arg > 0xffff) &&
+      !(op == OP_LOAD_SMALL_INT && arg >= -32768 && arg < 32768))
+    error_at(c, NULL, "too many constants or names in one code object");
+  put_operand(u, size, (uint32_t)arg);
   adjust(u, stack_effect(op, arg));
+  remember(u, pc, op, arg);
 }
 
 static void emit(Compiler *c, Opcode op) { emit_arg(c, op, 0); }
@@ -222,12 +265,26 @@ static int new_label(Compiler *c) {
 static void place(Compiler *c, int label) {
   Unit *u = c->u;
   u->labels[label].pc = (int)u->len;
+  u->barrier = u->len;
   if (u->labels[label].depth >= 0) u->depth = u->labels[label].depth;
 }
 
 static void emit_jump(Compiler *c, Opcode op, int label) {
   Unit *u = c->u;
-  emit_arg(c, op, 0);
+  if (op == OP_POP_JUMP_IF_FALSE && last_is(u, 0, OP_COMPARE_OP)) {
+    /* COMPARE_OP c; POP_JUMP_IF_FALSE t -> COMPARE_JUMP_IF_FALSE c t */
+    int cmp = u->hist[u->nhist - 1].arg;
+    drop_last(u, 1, -1);
+    mark_line(u);
+    size_t pc = u->len;
+    put_byte(u, OP_COMPARE_JUMP_IF_FALSE);
+    put_operand(u, 2, (uint32_t)cmp);
+    put_operand(u, 4, 0);
+    adjust(u, -2);
+    remember(u, pc, OP_COMPARE_JUMP_IF_FALSE, cmp);
+  } else {
+    emit_arg(c, op, 0);
+  }
   GROW(u->patches, u->npatches, u->patches_cap, __typeof__(*u->patches));
   u->patches[u->npatches].at = u->len - 4;
   u->patches[u->npatches].label = label;
@@ -289,6 +346,7 @@ static Region *region_push(Compiler *c, int label, int depth) {
     return &u->regions[63];
   }
   Region *r = &u->regions[u->nregions++];
+  u->barrier = u->len;
   r->label = label;
   r->depth = depth;
   r->open_at = (int)u->len;
@@ -297,6 +355,7 @@ static Region *region_push(Compiler *c, int label, int depth) {
 
 static void region_close(Compiler *c, Region *r) {
   Unit *u = c->u;
+  u->barrier = u->len;
   if (r->open_at < 0) return;
   if ((size_t)r->open_at < u->len) {
     GROW(u->exc, u->nexc, u->exc_cap, ExcEntry);
@@ -309,7 +368,10 @@ static void region_close(Compiler *c, Region *r) {
   r->open_at = -1;
 }
 
-static void region_reopen(Compiler *c, Region *r) { r->open_at = (int)c->u->len; }
+static void region_reopen(Compiler *c, Region *r) {
+  r->open_at = (int)c->u->len;
+  c->u->barrier = c->u->len;
+}
 
 /* Ends the innermost region (it must be [r]). */
 static void region_pop(Compiler *c, Region *r) {
@@ -440,6 +502,8 @@ static ObjCode *unit_leave(Compiler *c, const char *name, int firstline) {
   code->exc = u->exc;
   code->nexc = u->nexc;
   code->max_stack = u->max_depth + 2;
+  code->gcache = calloc((size_t)(u->nnames ? u->nnames : 1) * 2, sizeof(uint32_t));
+  if (!code->gcache) abort();
   code->firstline = firstline;
   if (s->kind == SC_MODULE) {
     code->flags = CODE_MODULE;

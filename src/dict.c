@@ -48,6 +48,7 @@ void dict_free_storage(Vm *vm, ObjDict *d) {
   d->entries = NULL;
   d->index = NULL;
   d->nentries = d->entries_cap = d->len = d->index_cap = 0;
+  d->keys_version++;
 }
 
 /* Puts entry [pos] into the index (it is known to be absent). */
@@ -110,6 +111,7 @@ static void dict_append(Vm *vm, ObjDict *d, Value key, Value val, uint64_t hash)
   d->entries[pos].value = val;
   d->entries[pos].hash = hash;
   d->len++;
+  d->keys_version++;
   index_insert(d, hash, (int32_t)pos);
 }
 
@@ -255,6 +257,7 @@ static void dict_remove_at(ObjDict *d, size_t slot, size_t pos) {
   d->entries[pos].key = UNDEF_VAL;
   d->entries[pos].value = UNDEF_VAL;
   d->len--;
+  d->keys_version++;
   while (d->nentries > 0 && IS_UNDEF(d->entries[d->nentries - 1].key)) d->nentries--;
 }
 
@@ -299,6 +302,11 @@ bool dict_popitem(ObjDict *d, Value *key, Value *val) {
   while (d->index[i] != (int32_t)pos) i = (i + 1) & mask;
   dict_remove_at(d, i, pos);
   return true;
+}
+
+bool dict_find_str(ObjDict *d, ObjStr *key, size_t *pos) {
+  size_t slot;
+  return dict_lookup_str(d, key, &slot, pos);
 }
 
 bool dict_get_str(ObjDict *d, ObjStr *key, Value *out) {

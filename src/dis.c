@@ -15,7 +15,7 @@ static const char *const binop_names[] = {"+", "-", "*", "@", "/", "//", "%", "*
                                           "<<", ">>", "|", "^", "&"};
 
 static bool is_jump(int op) {
-  return op == OP_JUMP || op == OP_POP_JUMP_IF_FALSE || op == OP_POP_JUMP_IF_TRUE ||
+  return op == OP_JUMP || op == OP_COMPARE_JUMP_IF_FALSE || op == OP_POP_JUMP_IF_FALSE || op == OP_POP_JUMP_IF_TRUE ||
          op == OP_JUMP_IF_FALSE_OR_POP || op == OP_JUMP_IF_TRUE_OR_POP || op == OP_FOR_ITER;
 }
 
@@ -45,6 +45,15 @@ static void argrepr(Vm *vm, ObjCode *c, int op, uint32_t arg, StrBuf *sb) {
   case OP_BINARY_OP:
     if ((arg & 0xff) < 13) sb_printf(sb, "%s%s", binop_names[arg & 0xff], (arg & 0x100) ? "=" : "");
     break;
+  case OP_BINARY_OP_INT:
+    if ((arg & 0xff) < 13)
+      sb_printf(sb, "%s%s %d", binop_names[arg & 0xff], (arg & 0x100) ? "=" : "",
+                (int16_t)(arg >> 16));
+    break;
+  case OP_INC_FAST:
+    if (c->varnames && (int)(arg & 0xffff) < c->nlocals)
+      sb_printf(sb, "%s += %d", c->varnames[arg & 0xffff]->chars, (int16_t)(arg >> 16));
+    break;
   default:
     if (is_jump(op)) sb_printf(sb, "to %u", arg);
     break;
@@ -61,8 +70,9 @@ static void dis_one(Vm *vm, ObjCode *c, FILE *out) {
     int op = c->code[pc];
     if (op >= OP_COUNT) break;
     if (is_jump(op)) {
-      uint32_t t = (uint32_t)c->code[pc + 1] | ((uint32_t)c->code[pc + 2] << 8) |
-                   ((uint32_t)c->code[pc + 3] << 16) | ((uint32_t)c->code[pc + 4] << 24);
+      size_t at = pc + 1 + (size_t)op_operand_size[op] - 4;
+      uint32_t t = (uint32_t)c->code[at] | ((uint32_t)c->code[at + 1] << 8) |
+                   ((uint32_t)c->code[at + 2] << 16) | ((uint32_t)c->code[at + 3] << 24);
       if (t <= c->len) targets[t] = true;
     }
     pc += 1 + op_operand_size[op];
@@ -72,8 +82,11 @@ static void dis_one(Vm *vm, ObjCode *c, FILE *out) {
     int op = c->code[pc];
     if (op >= OP_COUNT) break;
     int size = op_operand_size[op];
-    uint32_t arg = 0;
-    for (int i = 0; i < size; i++) arg |= (uint32_t)c->code[pc + 1 + (size_t)i] << (8 * i);
+    uint32_t arg = 0, arg2 = 0;
+    int first = size == 6 ? 2 : size;
+    for (int i = 0; i < first; i++) arg |= (uint32_t)c->code[pc + 1 + (size_t)i] << (8 * i);
+    for (int i = 0; i < size - first; i++)
+      arg2 |= (uint32_t)c->code[pc + 3 + (size_t)i] << (8 * i);
     int line = code_line_at(c, pc, NULL, NULL);
     char lbuf[16] = "";
     if (line != last_line) {
@@ -88,7 +101,11 @@ static void dis_one(Vm *vm, ObjCode *c, FILE *out) {
       sb_printf(&sb, "%-24s %5d", op_names[op], shown);
       StrBuf ar;
       sb_init(&ar);
-      argrepr(vm, c, op, arg, &ar);
+      if (op == OP_COMPARE_JUMP_IF_FALSE) {
+        if (arg < 10) sb_printf(&ar, "%s, else to %u", cmp_names[arg], arg2);
+      } else {
+        argrepr(vm, c, op, arg, &ar);
+      }
       if (ar.len) sb_printf(&sb, " (%s)", ar.data);
       sb_free(&ar);
     } else {

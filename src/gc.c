@@ -269,6 +269,7 @@ void gc_free_obj(Vm *vm, Obj *o) {
     free(c->cell2arg);
     free(c->lines);
     free(c->exc);
+    free(c->gcache);
     break;
   }
   case OBJ_FIBER: {

@@ -124,6 +124,8 @@ typedef struct {
   size_t len;          /* live entries */
   int32_t *index;      /* [index_cap] slots; index_cap is 0 or a power of two */
   size_t index_cap;
+  uint32_t keys_version; /* bumped whenever a key is added or removed (the VM's
+                            global-lookup caches check it) */
 } ObjDict;
 
 /* ---- set ---------------------------------------------------------------------- */
@@ -212,6 +214,9 @@ typedef struct {
   int nlines;
   ExcEntry *exc;       /* [nexc] handler ranges */
   int nexc;
+  uint32_t *gcache;    /* [2 * nnames] LOAD_GLOBAL cache: entry position + 1 in
+                          globals or builtins, and (for builtins) the globals'
+                          keys_version it was valid for; see vm.c */
 } ObjCode;
 
 typedef struct {

@@ -55,6 +55,14 @@ OP(UNARY_NOT, 0, 0)
 OP(UNARY_INVERT, 0, 0)
 OP(COMPARE_OP, 2, -1)         /* arg: CmpKind */
 
+/* ---- superinstructions (the compiler's peephole fuses common pairs) ---- */
+OP(BINARY_OP_INT, 4, 0)       /* TOS = TOS op k, arg = op | (int16)k << 16:
+                                 LOAD_SMALL_INT k; BINARY_OP op */
+OP(INC_FAST, 4, 0)            /* local[arg & 0xffff] += (int16)(arg >> 16):
+                                 LOAD_FAST x; LOAD_SMALL_INT k; BINARY_OP +=; STORE_FAST x */
+OP(COMPARE_JUMP_IF_FALSE, 6, -2) /* u16 CmpKind, u32 target:
+                                    COMPARE_OP c; POP_JUMP_IF_FALSE t */
+
 /* ---- control flow ---- */
 OP(JUMP, 4, 0)
 OP(POP_JUMP_IF_FALSE, 4, -1)

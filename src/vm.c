@@ -542,15 +542,46 @@ loop:
   CASE(DELETE_DEREF) { uint16_t i = ARG16(); ((ObjCell *)AS_OBJ(slots[i]))->value = UNDEF_VAL; DISPATCH(); }
   CASE(LOAD_CLOSURE) PUSH(slots[ARG16()]); DISPATCH();
   CASE(LOAD_GLOBAL) {
-    ObjStr *name = code->names[ARG16()];
-    Value v;
-    if (!dict_get_str(frame->fn->globals, name, &v) && !dict_get_str(vm->builtins, name, &v)) {
-      SYNC();
-      vm_raise(vm, EXC_NameError, "name '%s' is not defined", name->chars);
-      ERROR();
+    /* Inline cache: the entry position found last time, checked by key
+     * identity (names are interned), so any change simply misses. A builtin
+     * is cached only while the globals' key set is unchanged (no shadowing). */
+    uint16_t i = ARG16();
+    ObjStr *name = code->names[i];
+    ObjDict *g = frame->fn->globals;
+    uint32_t *gc = code->gcache + 2 * i;
+    if (gc[0]) {
+      if (gc[0] & 0x80000000u) {
+        size_t pos = (gc[0] & 0x7fffffffu) - 1;
+        ObjDict *b = vm->builtins;
+        if (gc[1] == g->keys_version && pos < b->nentries &&
+            b->entries[pos].key.as.o == (Obj *)name && IS_OBJ(b->entries[pos].key)) {
+          PUSH(b->entries[pos].value);
+          DISPATCH();
+        }
+      } else {
+        size_t pos = gc[0] - 1;
+        if (pos < g->nentries && g->entries[pos].key.as.o == (Obj *)name &&
+            IS_OBJ(g->entries[pos].key)) {
+          PUSH(g->entries[pos].value);
+          DISPATCH();
+        }
+      }
     }
-    PUSH(v);
-    DISPATCH();
+    size_t pos;
+    if (dict_find_str(g, name, &pos)) {
+      gc[0] = pos < 0x7fffffffu ? (uint32_t)pos + 1 : 0;
+      PUSH(g->entries[pos].value);
+      DISPATCH();
+    }
+    if (dict_find_str(vm->builtins, name, &pos)) {
+      gc[0] = pos < 0x7fffffffu ? ((uint32_t)pos + 1) | 0x80000000u : 0;
+      gc[1] = g->keys_version;
+      PUSH(vm->builtins->entries[pos].value);
+      DISPATCH();
+    }
+    SYNC();
+    vm_raise(vm, EXC_NameError, "name '%s' is not defined", name->chars);
+    ERROR();
   }
   CASE(STORE_GLOBAL) {
     ObjStr *name = code->names[ARG16()];
@@ -721,6 +752,93 @@ loop:
     CHECK(v);
     sp--;
     sp[-1] = v;
+    DISPATCH();
+  }
+  CASE(BINARY_OP_INT) {
+    uint32_t a = ARG32();
+    int op = (int)(a & 0xffff);
+    int64_t k = (int16_t)(a >> 16);
+    Value x = PEEK(0);
+    if (IS_INT(x)) {
+      int64_t r;
+      switch (op & 0xff) {
+      case OP_ADD:
+        if (!__builtin_add_overflow(AS_INT(x), k, &r)) { sp[-1] = INT_VAL(r); DISPATCH(); }
+        break;
+      case OP_SUB:
+        if (!__builtin_sub_overflow(AS_INT(x), k, &r)) { sp[-1] = INT_VAL(r); DISPATCH(); }
+        break;
+      case OP_MUL:
+        if (!__builtin_mul_overflow(AS_INT(x), k, &r)) { sp[-1] = INT_VAL(r); DISPATCH(); }
+        break;
+      default:
+        break;
+      }
+    }
+    SYNC();
+    Value v = (op & 0x100) ? vm_inplace(vm, op & 0xff, x, INT_VAL(k)) : vm_binary(vm, op, x, INT_VAL(k));
+    RELOAD();
+    CHECK(v);
+    sp[-1] = v;
+    DISPATCH();
+  }
+  CASE(INC_FAST) {
+    uint32_t a = ARG32();
+    uint16_t slot = (uint16_t)(a & 0xffff);
+    int64_t k = (int16_t)(a >> 16);
+    Value x = slots[slot];
+    int64_t r;
+    if (IS_INT(x) && !__builtin_add_overflow(AS_INT(x), k, &r)) {
+      slots[slot] = INT_VAL(r);
+      DISPATCH();
+    }
+    SYNC();
+    if (IS_UNDEF(x)) {
+      vm_raise(vm, EXC_UnboundLocalError,
+               "cannot access local variable '%s' where it is not associated with a value",
+               code->varnames[slot]->chars);
+      ERROR();
+    }
+    Value v = vm_inplace(vm, OP_ADD, x, INT_VAL(k));
+    RELOAD();
+    CHECK(v);
+    slots[slot] = v;
+    DISPATCH();
+  }
+  CASE(COMPARE_JUMP_IF_FALSE) {
+    uint16_t op = ARG16();
+    uint32_t target = ARG32();
+    Value b = PEEK(0), a = PEEK(1);
+    if (IS_INT(a) && IS_INT(b) && op <= CMP_GE) {
+      int64_t x = AS_INT(a), y = AS_INT(b);
+      bool r;
+      switch (op) {
+      case CMP_LT: r = x < y; break;
+      case CMP_LE: r = x <= y; break;
+      case CMP_EQ: r = x == y; break;
+      case CMP_NE: r = x != y; break;
+      case CMP_GT: r = x > y; break;
+      default: r = x >= y; break;
+      }
+      sp -= 2;
+      if (!r) ip = code->code + target;
+      DISPATCH();
+    }
+    SYNC();
+    Value v = vm_compare(vm, op, a, b);
+    RELOAD();
+    CHECK(v);
+    sp[-2] = v;
+    sp--;
+    int t = IS_BOOL(v) ? AS_BOOL(v) : -2;
+    if (t == -2) {
+      SYNC();
+      t = vm_truthy(vm, v);
+      RELOAD();
+      if (t < 0) ERROR();
+    }
+    sp--;
+    if (!t) ip = code->code + target;
     DISPATCH();
   }
   CASE(UNARY_NEG) {
@@ -897,7 +1015,7 @@ loop:
   CASE(BUILD_LIST) {
     uint16_t n = ARG16();
     ObjList *l = list_new(vm, n);
-    memcpy(l->items, sp - n, sizeof(Value) * n);
+    if (n) memcpy(l->items, sp - n, sizeof(Value) * n);
     l->len = n;
     sp -= n;
     PUSH(OBJ_VAL(l));
@@ -906,7 +1024,7 @@ loop:
   CASE(BUILD_TUPLE) {
     uint16_t n = ARG16();
     ObjTuple *t = tuple_new(vm, n);
-    memcpy(t->items, sp - n, sizeof(Value) * n);
+    if (n) memcpy(t->items, sp - n, sizeof(Value) * n);
     sp -= n;
     PUSH(OBJ_VAL(t));
     DISPATCH();
