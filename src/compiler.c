@@ -93,6 +93,7 @@ struct Unit {
    * fusion may reach (a label or a protected range boundary is there) */
   struct { size_t pc; int op; int arg; } hist[2];
   int nhist;
+  uint32_t last_b;     /* the u32 operand of the last fused instruction */
   size_t barrier;
   int line, col, end_col;  /* position of what is being compiled */
   int loop_depth;
@@ -221,22 +222,43 @@ static void drop_last(Unit *u, int n, int depth_undo) {
   while (u->nlines > 0 && u->lines[u->nlines - 1].pc > pc) u->nlines--;
 }
 
+/* Emits [op] with a u16 operand [a] and a u32 operand [b] (the fused forms). */
+static void emit_pair(Compiler *c, Opcode op, int a, uint32_t b) {
+  Unit *u = c->u;
+  mark_line(u);
+  size_t pc = u->len;
+  put_byte(u, (uint8_t)op);
+  int first = op_operand_size[op] - 4;
+  put_operand(u, first, (uint32_t)a);
+  put_operand(u, 4, b);
+  adjust(u, op_fixed_effect[op]);
+  remember(u, pc, op, a);
+  u->hist[u->nhist - 1].arg = a;
+  u->last_b = b;
+}
+
 static void emit_arg(Compiler *c, Opcode op, int arg) {
   Unit *u = c->u;
   /* Peephole superinstructions (opcodes.h): each keeps the meaning of the
    * sequence it replaces, and only fuses instructions no jump lands between. */
   if (op == OP_BINARY_OP && last_is(u, 0, OP_LOAD_SMALL_INT)) {
     int k = u->hist[u->nhist - 1].arg;
+    uint32_t opk = (uint32_t)arg | ((uint32_t)(k & 0xffff) << 16);
     drop_last(u, 1, 1);
+    if (last_is(u, 0, OP_LOAD_FAST)) {
+      int slot = u->hist[u->nhist - 1].arg;
+      drop_last(u, 1, 1);
+      emit_pair(c, OP_FAST_BINARY_INT, slot, opk);
+      return;
+    }
     op = OP_BINARY_OP_INT;
-    arg = (int)((uint32_t)arg | ((uint32_t)(k & 0xffff) << 16));
-  } else if (op == OP_STORE_FAST && last_is(u, 0, OP_BINARY_OP_INT) &&
-             last_is(u, 1, OP_LOAD_FAST) && u->hist[u->nhist - 2].arg == arg &&
-             (u->hist[u->nhist - 1].arg & 0xffff) == (OP_ADD | 0x100)) {
-    int k = (int)((uint32_t)u->hist[u->nhist - 1].arg >> 16);
-    drop_last(u, 2, 1);
+    arg = (int)opk;
+  } else if (op == OP_STORE_FAST && last_is(u, 0, OP_FAST_BINARY_INT) &&
+             u->hist[u->nhist - 1].arg == arg && (u->last_b & 0xffff) == (OP_ADD | 0x100)) {
+    uint32_t k = u->last_b >> 16;
+    drop_last(u, 1, 1);
     op = OP_INC_FAST;
-    arg = (int)((uint32_t)arg | ((uint32_t)k << 16));
+    arg = (int)((uint32_t)arg | (k << 16));
   }
   mark_line(u);
   size_t pc = u->len;
@@ -271,7 +293,20 @@ static void place(Compiler *c, int label) {
 
 static void emit_jump(Compiler *c, Opcode op, int label) {
   Unit *u = c->u;
-  if (op == OP_POP_JUMP_IF_FALSE && last_is(u, 0, OP_COMPARE_OP)) {
+  if (op == OP_POP_JUMP_IF_FALSE && last_is(u, 0, OP_COMPARE_OP) &&
+      last_is(u, 1, OP_LOAD_SMALL_INT) && u->hist[u->nhist - 1].arg <= CMP_GE) {
+    /* LOAD_SMALL_INT k; COMPARE_OP c; POP_JUMP_IF_FALSE t */
+    int cmp = u->hist[u->nhist - 1].arg;
+    int k = u->hist[u->nhist - 2].arg;
+    drop_last(u, 2, 0);
+    mark_line(u);
+    size_t pc = u->len;
+    put_byte(u, OP_COMPARE_INT_JUMP_IF_FALSE);
+    put_operand(u, 4, (uint32_t)cmp | ((uint32_t)(k & 0xffff) << 16));
+    put_operand(u, 4, 0);
+    adjust(u, -1);
+    remember(u, pc, OP_COMPARE_INT_JUMP_IF_FALSE, cmp);
+  } else if (op == OP_POP_JUMP_IF_FALSE && last_is(u, 0, OP_COMPARE_OP)) {
     /* COMPARE_OP c; POP_JUMP_IF_FALSE t -> COMPARE_JUMP_IF_FALSE c t */
     int cmp = u->hist[u->nhist - 1].arg;
     drop_last(u, 1, -1);
@@ -502,7 +537,7 @@ static ObjCode *unit_leave(Compiler *c, const char *name, int firstline) {
   code->exc = u->exc;
   code->nexc = u->nexc;
   code->max_stack = u->max_depth + 2;
-  code->gcache = calloc((size_t)(u->nnames ? u->nnames : 1) * 2, sizeof(uint32_t));
+  code->gcache = calloc((size_t)(u->nnames ? u->nnames : 1), sizeof(struct GlobalCache));
   if (!code->gcache) abort();
   code->firstline = firstline;
   if (s->kind == SC_MODULE) {
@@ -524,6 +559,9 @@ static ObjCode *unit_leave(Compiler *c, const char *name, int firstline) {
     if (s->is_generator) code->flags |= CODE_GENERATOR;
     if (s->is_async) code->flags |= CODE_COROUTINE;
     if (s->kind == SC_CLASS) code->flags |= CODE_CLASS | CODE_MODULE;
+    code->simple = !(code->flags & (CODE_VARARGS | CODE_VARKW | CODE_GENERATOR |
+                                    CODE_COROUTINE | CODE_CLASS)) &&
+                   code->kwonlycount == 0 && code->ncells == 0 && code->nfree == 0;
   }
   free(u->labels);
   free(u->patches);

@@ -39,6 +39,7 @@ ObjDict *dict_new(Vm *vm) {
   d->len = 0;
   d->index = NULL;
   d->index_cap = 0;
+  d->version = 1;  /* 0 marks an empty LOAD_GLOBAL cache */
   return d;
 }
 
@@ -48,7 +49,7 @@ void dict_free_storage(Vm *vm, ObjDict *d) {
   d->entries = NULL;
   d->index = NULL;
   d->nentries = d->entries_cap = d->len = d->index_cap = 0;
-  d->keys_version++;
+  if (++d->version == 0) d->version = 1;
 }
 
 /* Puts entry [pos] into the index (it is known to be absent). */
@@ -111,7 +112,7 @@ static void dict_append(Vm *vm, ObjDict *d, Value key, Value val, uint64_t hash)
   d->entries[pos].value = val;
   d->entries[pos].hash = hash;
   d->len++;
-  d->keys_version++;
+  if (++d->version == 0) d->version = 1;
   index_insert(d, hash, (int32_t)pos);
 }
 
@@ -216,6 +217,7 @@ int dict_set_hashed(Vm *vm, ObjDict *d, Value key, uint64_t hash, Value val) {
   if (r < 0) return -1;
   if (r == 1) {
     d->entries[pos].value = val;
+    if (++d->version == 0) d->version = 1;
     return 0;
   }
   dict_append(vm, d, key, val, hash);
@@ -257,7 +259,7 @@ static void dict_remove_at(ObjDict *d, size_t slot, size_t pos) {
   d->entries[pos].key = UNDEF_VAL;
   d->entries[pos].value = UNDEF_VAL;
   d->len--;
-  d->keys_version++;
+  if (++d->version == 0) d->version = 1;
   while (d->nentries > 0 && IS_UNDEF(d->entries[d->nentries - 1].key)) d->nentries--;
 }
 
@@ -320,6 +322,7 @@ void dict_set_str(Vm *vm, ObjDict *d, ObjStr *key, Value val) {
   size_t slot, pos;
   if (dict_lookup_str(d, key, &slot, &pos)) {
     d->entries[pos].value = val;
+    if (++d->version == 0) d->version = 1;
     return;
   }
   dict_append(vm, d, OBJ_VAL(key), val, key->hash);

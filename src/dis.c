@@ -15,7 +15,7 @@ static const char *const binop_names[] = {"+", "-", "*", "@", "/", "//", "%", "*
                                           "<<", ">>", "|", "^", "&"};
 
 static bool is_jump(int op) {
-  return op == OP_JUMP || op == OP_COMPARE_JUMP_IF_FALSE || op == OP_POP_JUMP_IF_FALSE || op == OP_POP_JUMP_IF_TRUE ||
+  return op == OP_JUMP || op == OP_COMPARE_JUMP_IF_FALSE || op == OP_COMPARE_INT_JUMP_IF_FALSE || op == OP_POP_JUMP_IF_FALSE || op == OP_POP_JUMP_IF_TRUE ||
          op == OP_JUMP_IF_FALSE_OR_POP || op == OP_JUMP_IF_TRUE_OR_POP || op == OP_FOR_ITER;
 }
 
@@ -83,10 +83,10 @@ static void dis_one(Vm *vm, ObjCode *c, FILE *out) {
     if (op >= OP_COUNT) break;
     int size = op_operand_size[op];
     uint32_t arg = 0, arg2 = 0;
-    int first = size == 6 ? 2 : size;
+    int first = size > 4 ? size - 4 : size;
     for (int i = 0; i < first; i++) arg |= (uint32_t)c->code[pc + 1 + (size_t)i] << (8 * i);
     for (int i = 0; i < size - first; i++)
-      arg2 |= (uint32_t)c->code[pc + 3 + (size_t)i] << (8 * i);
+      arg2 |= (uint32_t)c->code[pc + 1 + (size_t)first + (size_t)i] << (8 * i);
     int line = code_line_at(c, pc, NULL, NULL);
     char lbuf[16] = "";
     if (line != last_line) {
@@ -103,6 +103,13 @@ static void dis_one(Vm *vm, ObjCode *c, FILE *out) {
       sb_init(&ar);
       if (op == OP_COMPARE_JUMP_IF_FALSE) {
         if (arg < 10) sb_printf(&ar, "%s, else to %u", cmp_names[arg], arg2);
+      } else if (op == OP_COMPARE_INT_JUMP_IF_FALSE) {
+        if ((arg & 0xffff) < 10)
+          sb_printf(&ar, "%s %d, else to %u", cmp_names[arg & 0xffff], (int16_t)(arg >> 16), arg2);
+      } else if (op == OP_FAST_BINARY_INT) {
+        if (c->varnames && (int)arg < c->nlocals && (arg2 & 0xff) < 13)
+          sb_printf(&ar, "%s %s%s %d", c->varnames[arg]->chars, binop_names[arg2 & 0xff],
+                    (arg2 & 0x100) ? "=" : "", (int16_t)(arg2 >> 16));
       } else {
         argrepr(vm, c, op, arg, &ar);
       }

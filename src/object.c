@@ -276,6 +276,8 @@ ObjFunction *function_new(Vm *vm, ObjCode *code, ObjDict *globals) {
   f->globals = globals;
   f->name = code->name;
   f->qualname = code->qualname;
+  f->fast_argc = code->simple ? code->argcount : -1;
+  f->frame_need = code->nlocals + code->ncells + code->nfree + code->max_stack;
   Value modname;
   if (globals && dict_get_str(globals, vm->s_name, &modname) && IS_STR(modname))
     f->module = AS_STR(modname);

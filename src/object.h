@@ -124,8 +124,8 @@ typedef struct {
   size_t len;          /* live entries */
   int32_t *index;      /* [index_cap] slots; index_cap is 0 or a power of two */
   size_t index_cap;
-  uint32_t keys_version; /* bumped whenever a key is added or removed (the VM's
-                            global-lookup caches check it) */
+  uint32_t version;    /* bumped on every change to a key or a value: the VM's
+                          LOAD_GLOBAL caches are valid while it is unchanged */
 } ObjDict;
 
 /* ---- set ---------------------------------------------------------------------- */
@@ -187,6 +187,14 @@ typedef struct {
   int16_t col, end_col;
 } LineEntry;
 
+/* What LOAD_GLOBAL found last time for one name: valid while the globals
+ * (and, for a builtin, the builtins) dict versions are unchanged. */
+struct GlobalCache {
+  uint32_t gver;       /* globals->version when cached (0: empty) */
+  uint32_t bver;       /* builtins->version when cached, for a builtin */
+  Value value;
+};
+
 typedef struct {
   Obj obj;
   ObjStr *name;        /* function name, "<module>", "<lambda>", "<listcomp>" */
@@ -208,15 +216,15 @@ typedef struct {
   int posonlycount;    /* of which positional-only */
   int kwonlycount;     /* keyword-only params, after the positional ones */
   int flags;           /* CODE_* */
+  bool simple;         /* positional params only, no cells, not a generator:
+                          the VM's fast call path applies */
   int max_stack;       /* deepest value stack the body needs above its slots */
   int firstline;       /* line of the def */
   LineEntry *lines;    /* [nlines] entries sorted by pc */
   int nlines;
   ExcEntry *exc;       /* [nexc] handler ranges */
   int nexc;
-  uint32_t *gcache;    /* [2 * nnames] LOAD_GLOBAL cache: entry position + 1 in
-                          globals or builtins, and (for builtins) the globals'
-                          keys_version it was valid for; see vm.c */
+  struct GlobalCache *gcache; /* [nnames] LOAD_GLOBAL caches (vm.c) */
 } ObjCode;
 
 typedef struct {
@@ -230,6 +238,9 @@ typedef struct {
   ObjStr *qualname;    /* __qualname__ */
   ObjDict *attrs;      /* function attributes, or NULL until one is set */
   ObjStr *module;      /* __module__ */
+  int fast_argc;       /* code->argcount when code->simple, else -1 (the VM's
+                          fast call path checks this one field) */
+  int frame_need;      /* slots + deepest stack the body needs */
 } ObjFunction;
 
 typedef struct {

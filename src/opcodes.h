@@ -62,6 +62,10 @@ OP(INC_FAST, 4, 0)            /* local[arg & 0xffff] += (int16)(arg >> 16):
                                  LOAD_FAST x; LOAD_SMALL_INT k; BINARY_OP +=; STORE_FAST x */
 OP(COMPARE_JUMP_IF_FALSE, 6, -2) /* u16 CmpKind, u32 target:
                                     COMPARE_OP c; POP_JUMP_IF_FALSE t */
+OP(FAST_BINARY_INT, 6, 1)     /* u16 slot, u32 op | k << 16: push local op k:
+                                 LOAD_FAST x; LOAD_SMALL_INT k; BINARY_OP op */
+OP(COMPARE_INT_JUMP_IF_FALSE, 8, -1) /* u32 cmp | k << 16, u32 target: TOS cmp k:
+                                        LOAD_SMALL_INT k; COMPARE_OP c; POP_JUMP_IF_FALSE */
 
 /* ---- control flow ---- */
 OP(JUMP, 4, 0)

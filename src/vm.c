@@ -425,7 +425,6 @@ static Value run(Vm *vm, bool throwing) {
   uint8_t *ip;
   Value *slots;
   Value *sp;
-  Value *consts;
   ObjCode *code;
 
 #define SYNC() (frame->ip = ip, fiber->sp = (int)(sp - fiber->stack))
@@ -434,7 +433,6 @@ static Value run(Vm *vm, bool throwing) {
     fiber = vm->fiber;                                    \
     frame = &fiber->frames[fiber->nframes - 1];           \
     code = frame->fn->code;                               \
-    consts = code->consts;                                \
     ip = frame->ip;                                       \
     slots = fiber->stack + frame->base;                   \
     sp = fiber->stack + fiber->sp;                        \
@@ -489,7 +487,7 @@ loop:
     Value t = sp[-1]; sp[-1] = sp[-2]; sp[-2] = sp[-3]; sp[-3] = sp[-4]; sp[-4] = t;
     DISPATCH();
   }
-  CASE(LOAD_CONST) PUSH(consts[ARG16()]); DISPATCH();
+  CASE(LOAD_CONST) PUSH(code->consts[ARG16()]); DISPATCH();
   CASE(LOAD_NONE) PUSH(NONE_VAL); DISPATCH();
   CASE(LOAD_TRUE) PUSH(BOOL_VAL(true)); DISPATCH();
   CASE(LOAD_FALSE) PUSH(BOOL_VAL(false)); DISPATCH();
@@ -542,46 +540,32 @@ loop:
   CASE(DELETE_DEREF) { uint16_t i = ARG16(); ((ObjCell *)AS_OBJ(slots[i]))->value = UNDEF_VAL; DISPATCH(); }
   CASE(LOAD_CLOSURE) PUSH(slots[ARG16()]); DISPATCH();
   CASE(LOAD_GLOBAL) {
-    /* Inline cache: the entry position found last time, checked by key
-     * identity (names are interned), so any change simply misses. A builtin
-     * is cached only while the globals' key set is unchanged (no shadowing). */
+    /* Inline cache: the value found last time, valid while the globals dict
+     * (and for a builtin, the builtins dict) has not changed at all since.
+     * Versions start at 1 once a dict holds anything, so 0 means empty. */
     uint16_t i = ARG16();
-    ObjStr *name = code->names[i];
     ObjDict *g = frame->fn->globals;
-    uint32_t *gc = code->gcache + 2 * i;
-    if (gc[0]) {
-      if (gc[0] & 0x80000000u) {
-        size_t pos = (gc[0] & 0x7fffffffu) - 1;
-        ObjDict *b = vm->builtins;
-        if (gc[1] == g->keys_version && pos < b->nentries &&
-            b->entries[pos].key.as.o == (Obj *)name && IS_OBJ(b->entries[pos].key)) {
-          PUSH(b->entries[pos].value);
-          DISPATCH();
-        }
-      } else {
-        size_t pos = gc[0] - 1;
-        if (pos < g->nentries && g->entries[pos].key.as.o == (Obj *)name &&
-            IS_OBJ(g->entries[pos].key)) {
-          PUSH(g->entries[pos].value);
-          DISPATCH();
-        }
-      }
-    }
-    size_t pos;
-    if (dict_find_str(g, name, &pos)) {
-      gc[0] = pos < 0x7fffffffu ? (uint32_t)pos + 1 : 0;
-      PUSH(g->entries[pos].value);
+    struct GlobalCache *gc = &code->gcache[i];
+    if (gc->gver == g->version && (gc->bver == 0 || gc->bver == vm->builtins->version)) {
+      PUSH(gc->value);
       DISPATCH();
     }
-    if (dict_find_str(vm->builtins, name, &pos)) {
-      gc[0] = pos < 0x7fffffffu ? ((uint32_t)pos + 1) | 0x80000000u : 0;
-      gc[1] = g->keys_version;
-      PUSH(vm->builtins->entries[pos].value);
-      DISPATCH();
+    ObjStr *name = code->names[i];
+    Value v;
+    if (dict_get_str(g, name, &v)) {
+      gc->gver = g->version;
+      gc->bver = 0;
+    } else if (dict_get_str(vm->builtins, name, &v)) {
+      gc->gver = g->version;
+      gc->bver = vm->builtins->version;
+    } else {
+      SYNC();
+      vm_raise(vm, EXC_NameError, "name '%s' is not defined", name->chars);
+      ERROR();
     }
-    SYNC();
-    vm_raise(vm, EXC_NameError, "name '%s' is not defined", name->chars);
-    ERROR();
+    gc->value = v;
+    PUSH(v);
+    DISPATCH();
   }
   CASE(STORE_GLOBAL) {
     ObjStr *name = code->names[ARG16()];
@@ -780,6 +764,78 @@ loop:
     RELOAD();
     CHECK(v);
     sp[-1] = v;
+    DISPATCH();
+  }
+  CASE(FAST_BINARY_INT) {
+    uint16_t slot = ARG16();
+    uint32_t a = ARG32();
+    int op = (int)(a & 0xffff);
+    int64_t k = (int16_t)(a >> 16);
+    Value x = slots[slot];
+    if (IS_INT(x)) {
+      int64_t r;
+      switch (op & 0xff) {
+      case OP_ADD:
+        if (!__builtin_add_overflow(AS_INT(x), k, &r)) { PUSH(INT_VAL(r)); DISPATCH(); }
+        break;
+      case OP_SUB:
+        if (!__builtin_sub_overflow(AS_INT(x), k, &r)) { PUSH(INT_VAL(r)); DISPATCH(); }
+        break;
+      case OP_MUL:
+        if (!__builtin_mul_overflow(AS_INT(x), k, &r)) { PUSH(INT_VAL(r)); DISPATCH(); }
+        break;
+      default:
+        break;
+      }
+    }
+    SYNC();
+    if (IS_UNDEF(x)) {
+      vm_raise(vm, EXC_UnboundLocalError,
+               "cannot access local variable '%s' where it is not associated with a value",
+               code->varnames[slot]->chars);
+      ERROR();
+    }
+    Value v = (op & 0x100) ? vm_inplace(vm, op & 0xff, x, INT_VAL(k)) : vm_binary(vm, op, x, INT_VAL(k));
+    RELOAD();
+    CHECK(v);
+    PUSH(v);
+    DISPATCH();
+  }
+  CASE(COMPARE_INT_JUMP_IF_FALSE) {
+    uint32_t a = ARG32();
+    uint32_t target = ARG32();
+    int op = (int)(a & 0xffff);
+    int64_t y = (int16_t)(a >> 16);
+    Value av = PEEK(0);
+    if (IS_INT(av)) {
+      int64_t x = AS_INT(av);
+      bool r;
+      switch (op) {
+      case CMP_LT: r = x < y; break;
+      case CMP_LE: r = x <= y; break;
+      case CMP_EQ: r = x == y; break;
+      case CMP_NE: r = x != y; break;
+      case CMP_GT: r = x > y; break;
+      default: r = x >= y; break;
+      }
+      sp--;
+      if (!r) ip = code->code + target;
+      DISPATCH();
+    }
+    SYNC();
+    Value v = vm_compare(vm, op, av, INT_VAL(y));
+    RELOAD();
+    CHECK(v);
+    sp[-1] = v;
+    int t = IS_BOOL(v) ? AS_BOOL(v) : -2;
+    if (t == -2) {
+      SYNC();
+      t = vm_truthy(vm, v);
+      RELOAD();
+      if (t < 0) ERROR();
+    }
+    sp--;
+    if (!t) ip = code->code + target;
     DISPATCH();
   }
   CASE(INC_FAST) {
@@ -1191,6 +1247,29 @@ loop:
     uint16_t argc = ARG16();
     int callee = (int)(sp - fiber->stack) - argc - 1;
     Value fnv = fiber->stack[callee];
+    if (IS_FUNCTION(fnv)) {
+      /* Fast path: a plain function called with exactly its positional
+       * arguments: the arguments already sit where its locals go. */
+      ObjFunction *fn = AS_FUNCTION(fnv);
+      if (argc == fn->fast_argc && callee + 1 + fn->frame_need <= fiber->cap &&
+          fiber->nframes < fiber->frame_cap && vm->depth < vm->recursion_limit &&
+          !vm->gc_pending) {
+        ObjCode *fc = fn->code;
+        frame->ip = ip;
+        Value *nslots = fiber->stack + callee + 1;
+        for (int i = argc; i < fc->nlocals; i++) nslots[i] = UNDEF_VAL;
+        frame = &fiber->frames[fiber->nframes++];
+        frame->fn = fn;
+        frame->base = callee + 1;
+        frame->flags = 0;
+        vm->depth++;
+        code = fc;
+        ip = fc->code;
+        slots = nslots;
+        sp = nslots + fc->nlocals;
+        DISPATCH();
+      }
+    }
     SYNC();
     SAFEPOINT();
     if (IS_FUNCTION(fnv)) {
@@ -1288,6 +1367,16 @@ loop:
     int callee = frame->base - 1;
     fiber->nframes--;
     vm->depth--;
+    if (flags == 0) {
+      /* Fast path: back into the calling frame on this fiber. */
+      fiber->stack[callee] = result;
+      frame = &fiber->frames[fiber->nframes - 1];
+      code = frame->fn->code;
+      ip = frame->ip;
+      slots = fiber->stack + frame->base;
+      sp = fiber->stack + callee + 1;
+      DISPATCH();
+    }
     if (flags & FRAME_INIT) {
       /* __init__ must return None; the call's value is the instance. */
       if (!IS_NONE(result)) {
