@@ -98,7 +98,8 @@ static Value special_attr(Vm *vm, Value obj, ObjStr *name) {
     if (name == vm->s_dict) return OBJ_VAL(in->dict);
     if (in->cls->is_exception) {
       if (name == vm->s_args) return OBJ_VAL(tuple_new(vm, 0));
-      if (name == vm->s_cause || name == vm->s_context || name == vm->s_traceback) return NONE_VAL;
+      if (name == vm->s_traceback) return vm_traceback_object(vm, obj);
+      if (name == vm->s_cause || name == vm->s_context) return NONE_VAL;
       if (name == vm->s_suppress_context) return BOOL_VAL(false);
     }
   } else if (IS_RANGE(obj)) {

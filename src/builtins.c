@@ -9,6 +9,7 @@
 
 #include "ast.h"
 #include "builtins.h"
+#include "runtime.h"
 #include "collections.h"
 #include "strbuf.h"
 #include "strmethods.h"
@@ -18,6 +19,7 @@ const BuiltinModuleDef builtin_modules[] = {
   {"time", mod_time_init},
   {"random", mod_random_init},
   {"sys", mod_sys_init},
+  {"_asyncio", mod_asyncio_init},
   {NULL, NULL}
 };
 

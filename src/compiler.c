@@ -457,6 +457,12 @@ static void unwind_blocks(Compiler *c, int from, bool keep_top, bool for_loop_ex
     case FB_WITH:
       if (keep_top) emit(c, OP_ROT_TWO);
       emit(c, OP_WITH_EXIT);
+      if (fb->extra) {  /* async with: await __aexit__(None, None, None) */
+        emit(c, OP_GET_AWAITABLE);
+        emit(c, OP_LOAD_NONE);
+        emit(c, OP_YIELD_FROM);
+        emit(c, OP_POP_TOP);
+      }
       break;
     case FB_HANDLER:
       if (fb->extra) {
@@ -1437,6 +1443,7 @@ static void compile_with(Compiler *c, Node *n, int item) {
     emit(c, OP_BEFORE_WITH);  /* exit, enter-result */
   }
   FBlock *fb = fblock_push(c, FB_WITH);
+  fb->extra = is_async;
   fb->region = region_push(c, handler, base + 1);
   if (it->b) compile_store(c, it->b);
   else emit(c, OP_POP_TOP);

@@ -21,6 +21,18 @@ Value vm_new_exception(Vm *vm, ObjClass *cls, int argc, Value *argv) {
   return OBJ_VAL(in);
 }
 
+Value vm_traceback_object(Vm *vm, Value exc) {
+  if (!IS_INSTANCE(exc) || !AS_INSTANCE(exc)->tb || AS_INSTANCE(exc)->tb->len < 2) return NONE_VAL;
+  ObjList *tb = AS_INSTANCE(exc)->tb;
+  /* The newest entry is the frame that is handling it now. */
+  ObjCode *code = (ObjCode *)AS_OBJ(tb->items[tb->len - 2]);
+  int line = code_line_at(code, (size_t)AS_INT(tb->items[tb->len - 1]), NULL, NULL);
+  ObjInstance *t = instance_new(vm, vm->t.traceback);
+  dict_set_str(vm, t->dict, str_intern(vm, "tb_lineno", 9), INT_VAL(line));
+  dict_set_str(vm, t->dict, str_intern(vm, "tb_next", 7), NONE_VAL);
+  return OBJ_VAL(t);
+}
+
 Value vm_raise(Vm *vm, ExcKind kind, const char *fmt, ...) {
   StrBuf sb;
   sb_init(&sb);
@@ -51,7 +63,8 @@ bool vm_exc_matches(Vm *vm, ExcKind kind) {
 /* ---- printing --------------------------------------------------------------------------- */
 
 /* Line [line] (1-based) of [filename]'s registered source, or NULL. */
-static const char *source_line(Vm *vm, ObjStr *filename, int line, size_t *len) {
+const char *vm_source_line(Vm *vm, ObjStr *filename, int line, size_t *len);
+const char *vm_source_line(Vm *vm, ObjStr *filename, int line, size_t *len) {
   Value src;
   if (!vm->sources || !dict_get_str(vm->sources, filename, &src) || !IS_STR(src)) return NULL;
   const char *p = AS_STR(src)->chars, *end = p + AS_STR(src)->len;
@@ -71,7 +84,7 @@ static const char *source_line(Vm *vm, ObjStr *filename, int line, size_t *len) 
 static void print_source(Vm *vm, StrBuf *sb, ObjStr *file, int line, int col, int end_col,
                          bool always_caret) {
   size_t len;
-  const char *s = source_line(vm, file, line, &len);
+  const char *s = vm_source_line(vm, file, line, &len);
   if (!s) return;
   while (len && (s[len - 1] == '\r' || s[len - 1] == ' ' || s[len - 1] == '\t')) len--;
   size_t lead = 0;

@@ -16,6 +16,7 @@
 
 #include "collections.h"
 #include "gc.h"
+#include "runtime.h"
 #include "vm.h"
 
 #define GC_MIN_HEAP (1u << 20)   /* first collection after 1 MiB */
@@ -210,6 +211,11 @@ static void blacken(Vm *vm, Obj *o) {
   case OBJ_GENERATOR:
     gc_generator_blacken(vm, o);
     break;
+  case OBJ_FUTURE:
+  case OBJ_LOOP:
+  case OBJ_HANDLE:
+    gc_runtime_blacken(vm, o);
+    break;
   case OBJ_TYPE_COUNT:
     break;
   }
@@ -236,6 +242,7 @@ static void mark_roots(Vm *vm) {
   ObjStr **names = &vm->s_init;
   ObjStr **names_end = &vm->s_self;
   for (ObjStr **p = names; p <= names_end; p++) gc_mark_obj(vm, (Obj *)*p);
+  gc_mark_runtime(vm);
 }
 
 static void trace(Vm *vm) {
@@ -281,6 +288,11 @@ void gc_free_obj(Vm *vm, Obj *o) {
   case OBJ_GENERATOR:
     gc_generator_free(vm, o);
     break;
+  case OBJ_FUTURE:
+  case OBJ_LOOP:
+  case OBJ_HANDLE:
+    gc_runtime_free(vm, o);
+    break;
   default:
     break;
   }
@@ -307,6 +319,7 @@ void gc_collect(Vm *vm) {
   if (vm->gc_disabled) return;
   mark_roots(vm);
   trace(vm);
+  runtime_check_fresh_coroutines(vm, false);
   strtable_remove_white(vm);
   sweep(vm);
   vm->next_gc = vm->bytes_allocated * GC_GROW;

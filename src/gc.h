@@ -23,5 +23,8 @@ void gc_free_obj(Vm *vm, Obj *o);
 void strtable_remove_white(Vm *vm);            /* object.c: weak intern table */
 void gc_generator_blacken(Vm *vm, Obj *o);     /* generator objects' children */
 void gc_generator_free(Vm *vm, Obj *o);        /* generator objects' buffers */
+void gc_mark_runtime(Vm *vm);                  /* runtime.c: loops, tasks, the clock */
+void gc_runtime_blacken(Vm *vm, Obj *o);       /* futures, loops, handles */
+void gc_runtime_free(Vm *vm, Obj *o);
 
 #endif

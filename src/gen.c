@@ -11,7 +11,7 @@
 
 #include "gc.h"
 #include "compiler.h"
-#include "interp.h"
+#include "runtime.h"
 
 #define AS_GEN(v) ((ObjGenerator *)AS_OBJ(v))
 
@@ -40,6 +40,12 @@ Value interp_make_generator(Vm *vm) {
   nfr->flags = FRAME_GEN;
   nf->owner = (Obj *)g;
   g->fiber = nf;
+  if (g->is_coroutine && f->nframes >= 2) {
+    CallFrame *caller = &f->frames[f->nframes - 2];
+    g->origin_fn = caller->fn;
+    g->origin_pc = (uint32_t)(caller->ip - caller->fn->code->code);
+  }
+  if (g->is_coroutine && vm->rt) runtime_track_coroutine(vm, g);
   /* Pop the frame from the caller's fiber; the generator is the call's value. */
   f->nframes--;
   vm->depth--;
@@ -175,7 +181,38 @@ int interp_yield_from(Vm *vm) {
   Value iter = f->stack[f->sp - 2];
   Value r;
   bool done;
-  if (IS_OBJT(iter, OBJ_GENERATOR)) {
+  Runtime *rt = vm->rt;
+  if (IS_FUTURE(iter)) {
+    /* await future: wait until it is done (yield it to the task), then its result. */
+    ObjFuture *fut = AS_FUTURE(iter);
+    if (fut->is_sleep && !fut->loop && !sleep_start(vm, fut)) {
+      f->sp -= 2;
+      return -1;
+    }
+    if (fut->yield_once && fut->state == FUT_PENDING) {
+      fut->state = FUT_FINISHED;  /* sleep(0, result): one bare yield, then the result */
+      r = NONE_VAL;
+      done = false;
+    } else if (fut->state != FUT_PENDING) {
+      r = future_await_result(vm, fut);
+      if (IS_ERR(r)) {
+        f->sp -= 2;
+        return -1;
+      }
+      done = true;
+    } else {
+      r = iter;
+      done = false;
+    }
+  } else if (rt && value_is(iter, rt->sleep0)) {
+    /* asyncio.sleep(0): one bare yield; the suspended await remembers it happened. */
+    f->stack[f->sp - 2] = rt->sleep0_done;
+    r = NONE_VAL;
+    done = false;
+  } else if (rt && value_is(iter, rt->sleep0_done)) {
+    r = NONE_VAL;
+    done = true;
+  } else if (IS_OBJT(iter, OBJ_GENERATOR)) {
     ObjGenerator *inner = AS_GEN(iter);
     r = gen_send(vm, inner, sendv);
     if (IS_ERR(r)) {
@@ -228,6 +265,8 @@ int interp_yield_from(Vm *vm) {
 }
 
 Value interp_get_awaitable(Vm *vm, Value v) {
+  if (IS_FUTURE(v)) return v;
+  if (vm->rt && (value_is(v, vm->rt->sleep0) || value_is(v, vm->rt->sleep0_done))) return v;
   if (IS_OBJT(v, OBJ_GENERATOR) && AS_GEN(v)->is_coroutine) {
     ObjGenerator *g = AS_GEN(v);
     if (g->state != GEN_CREATED || g->awaited)
@@ -363,6 +402,7 @@ void gc_generator_blacken(Vm *vm, Obj *o) {
   gc_mark_obj(vm, (Obj *)g->fiber);
   gc_mark_obj(vm, (Obj *)g->fn);
   gc_mark_value(vm, g->value);
+  gc_mark_obj(vm, (Obj *)g->origin_fn);
 }
 
 void gc_generator_free(Vm *vm, Obj *o) { (void)vm; (void)o; }

@@ -26,6 +26,8 @@ typedef struct ObjGenerator {
   bool is_coroutine;   /* made by an async def */
   bool awaited;        /* a coroutine that was awaited/scheduled at least once */
   Value value;         /* scratch: the last yielded/returned value */
+  ObjFunction *origin_fn; /* coroutines: the function that called it into being */
+  uint32_t origin_pc;  /* ... and where (for "was never awaited") */
 } ObjGenerator;
 
 /* ---- dispatch-loop helpers (interp.c) ---- */

@@ -4,6 +4,7 @@
  * error, the code of sys.exit(), 2 for bad usage.
  */
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "compiler.h"
 #include "interp.h"
 #include "parse.h"
+#include "runtime.h"
 #include "testrun.h"
 
 char *aso_read_file(const char *path, size_t *len);
@@ -23,6 +25,8 @@ static void usage(FILE *f) {
         "       aso test PATH...                 run golden tests (# expect: lines)\n"
         "options:\n"
         "  --dis        print the bytecode of every function instead of running\n"
+        "  --clock=virtual  asyncio time jumps to the next timer instead of waiting\n"
+        "               (also ASO_CLOCK=virtual); --clock=real is the default\n"
         "  --version    print the version\n"
         "  -h, --help   this text\n"
         "environment:\n"
@@ -30,11 +34,13 @@ static void usage(FILE *f) {
         f);
 }
 
-/* The exit status for an uncaught exception: SystemExit carries its own. */
+/* The exit status for an uncaught exception: SystemExit carries its own,
+ * KeyboardInterrupt gives 130 (128 + SIGINT, as python3 does). */
 static int exit_status(Vm *vm) {
   if (!vm_exc_matches(vm, EXC_SystemExit)) {
+    bool ki = vm_exc_matches(vm, EXC_KeyboardInterrupt);
     vm_print_exception(vm);
-    return 1;
+    return ki ? 130 : 1;
   }
   Value e = vm->exc, args;
   vm->exc = UNDEF_VAL;
@@ -70,14 +76,27 @@ static int disassemble_source(Vm *vm, const char *filename, const char *src, siz
   return 0;
 }
 
+static void on_sigint(int sig) {
+  (void)sig;
+  aso_sigint = 1;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "test") == 0) return testrun_main(argc - 2, argv + 2);
   bool dis = false;
+  const char *clock = NULL;
   const char *code_arg = NULL;
   int i = 1;
   for (; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--dis") == 0) dis = true;
+    else if (strncmp(a, "--clock=", 8) == 0) {
+      clock = a + 8;
+      if (strcmp(clock, "virtual") != 0 && strcmp(clock, "real") != 0) {
+        fprintf(stderr, "aso: --clock takes 'virtual' or 'real', not '%s'\n", clock);
+        return 2;
+      }
+    }
     else if (strcmp(a, "--version") == 0) { puts("aso 0.1 (a Python 3.11 subset)"); return 0; }
     else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { usage(stdout); return 0; }
     else if (strcmp(a, "-c") == 0) {
@@ -118,6 +137,12 @@ int main(int argc, char **argv) {
   }
 
   Vm *vm = vm_new();
+  if (clock && strcmp(clock, "virtual") == 0) runtime_use_virtual_clock(vm);
+  if (clock && strcmp(clock, "real") == 0) vm->rt->virtual_clock = false;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigint;
+  sigaction(SIGINT, &sa, NULL);
   /* sys.argv and the directory imports search. */
   int first_arg = code_arg ? i : i;
   list_append(vm, vm->argv, OBJ_VAL(str_from_c(vm, code_arg ? "-c" : filename)));
@@ -137,6 +162,7 @@ int main(int argc, char **argv) {
   } else {
     ObjModule *m = vm_run_source(vm, "__main__", filename, src, len);
     if (!m) status = exit_status(vm);
+    runtime_report_at_exit(vm);
   }
   fflush(stdout);
   free(src);

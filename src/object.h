@@ -41,6 +41,9 @@ typedef enum {
   OBJ_FIBER,      /* Fiber (vm.h): a stack of frames and values */
   OBJ_GENERATOR,  /* ObjGenerator: a generator or coroutine object */
   OBJ_SUPER,      /* ObjSuper: the proxy super() returns */
+  OBJ_FUTURE,     /* ObjFuture (runtime.h): an asyncio Future or Task */
+  OBJ_LOOP,       /* ObjLoop (runtime.h): an event loop */
+  OBJ_HANDLE,     /* ObjHandle (runtime.h): a scheduled callback (Handle/TimerHandle) */
   OBJ_TYPE_COUNT
 } ObjType;
 

@@ -11,6 +11,7 @@
 #include "format.h"
 #include "compiler.h"
 #include "interp.h"
+#include "runtime.h"
 #include "strbuf.h"
 #include "strmethods.h"
 
@@ -71,6 +72,11 @@ ObjClass *vm_class_of(Vm *vm, Value v) {
   }
   case OBJ_GENERATOR:
     return ((ObjGenerator *)AS_OBJ(v))->is_coroutine ? vm->t.coroutine : vm->t.generator;
+  case OBJ_FUTURE:
+    return AS_FUTURE(v)->is_task ? vm->rt->task_cls : vm->rt->future_cls;
+  case OBJ_LOOP: return vm->rt->loop_cls;
+  case OBJ_HANDLE:
+    return ((ObjHandle *)AS_OBJ(v))->is_timer ? vm->rt->timer_handle_cls : vm->rt->handle_cls;
   default: return vm->t.object;
   }
 }
@@ -373,6 +379,23 @@ static bool repr_into(Vm *vm, StrBuf *sb, Value v) {
     addr(sb, o);
     sb_putc(sb, '>');
     return true;
+  case OBJ_FUTURE: {
+    ObjStr *r = future_repr(vm, AS_FUTURE(v));
+    sb_append(sb, r->chars, r->len);
+    return true;
+  }
+  case OBJ_LOOP:
+  case OBJ_HANDLE: {
+    Value m;
+    if (class_lookup(vm_class_of(vm, v), vm->s_repr, &m)) {
+      Value r = vm_call(vm, m, 1, &v, NULL);
+      if (IS_ERR(r)) return false;
+      if (IS_STR(r)) sb_append(sb, AS_STR(r)->chars, AS_STR(r)->len);
+      return true;
+    }
+    default_repr(vm, sb, v);
+    return true;
+  }
   case OBJ_SUPER:
     sb_printf(sb, "<super: <class '%s'>, <%s object>>", ((ObjSuper *)o)->start->name->chars,
               vm_type_name(vm, ((ObjSuper *)o)->self));

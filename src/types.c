@@ -12,6 +12,7 @@
 #include "gc.h"
 #include "interp.h"
 #include "parse.h"
+#include "runtime.h"
 #include "strmethods.h"
 
 void strtable_free(Vm *vm);
@@ -214,6 +215,7 @@ static void make_classes(Vm *vm) {
   t->coroutine = make_type(vm, "coroutine", t->object, NO_INSTANCE);
   t->notimplemented = make_type(vm, "NotImplementedType", t->object, NO_INSTANCE);
   t->ellipsis = make_type(vm, "ellipsis", t->object, NO_INSTANCE);
+  t->traceback = make_type(vm, "traceback", t->object, OBJ_INSTANCE);
   ObjClass **its[] = {&t->it_list, &t->it_tuple, &t->it_str, &t->it_range, &t->it_dict_keys,
                       &t->it_dict_values, &t->it_dict_items, &t->it_set, &t->it_enumerate,
                       &t->it_zip, &t->it_map, &t->it_filter, &t->it_reversed,
@@ -304,6 +306,7 @@ Vm *vm_new(void) {
   make_classes(vm);
   vm->main_fiber = fiber_new(vm, 256);
   vm->fiber = vm->main_fiber;
+  runtime_init(vm);
   str_methods_init(vm);
   collections_init(vm);
   builtins_init(vm);
@@ -317,6 +320,10 @@ Vm *vm_new(void) {
 
 void vm_free(Vm *vm) {
   gc_free_all(vm);
+  if (vm->rt) {
+    free(vm->rt->fresh);
+    free(vm->rt);
+  }
   strtable_free(vm);
   free(vm->roots);
   free(vm->repr_stack);

@@ -21,6 +21,7 @@
 #include "compiler.h"
 #include "gc.h"
 #include "interp.h"
+#include "runtime.h"
 #include "strmethods.h"
 #include "collections.h"
 
@@ -444,7 +445,14 @@ static Value run(Vm *vm, bool throwing) {
 #define ARG32() (ip += 4, read32(ip - 4))
 #define ERROR() goto error
 #define CHECK(v) do { if (IS_ERR(v)) goto error; } while (0)
-#define SAFEPOINT() do { if (vm->gc_pending) { SYNC(); gc_collect(vm); } } while (0)
+#define SAFEPOINT()                                                 \
+  do {                                                              \
+    if (vm->gc_pending || aso_sigint) {                             \
+      SYNC();                                                       \
+      if (runtime_interrupted(vm)) goto error;                      \
+      if (vm->gc_pending) gc_collect(vm);                           \
+    }                                                               \
+  } while (0)
 
   RELOAD();
   if (throwing) goto error;
@@ -1253,7 +1261,7 @@ loop:
       ObjFunction *fn = AS_FUNCTION(fnv);
       if (argc == fn->fast_argc && callee + 1 + fn->frame_need <= fiber->cap &&
           fiber->nframes < fiber->frame_cap && vm->depth < vm->recursion_limit &&
-          !vm->gc_pending) {
+          !vm->gc_pending && !aso_sigint) {
         ObjCode *fc = fn->code;
         frame->ip = ip;
         Value *nslots = fiber->stack + callee + 1;
@@ -1501,8 +1509,8 @@ loop:
   }
   CASE(WITH_EXCEPT) {
     Value e = PEEK(0), exitf = PEEK(2);
-    Value args[3] = {OBJ_VAL(vm_class_of(vm, e)), e, NONE_VAL};
     SYNC();
+    Value args[3] = {OBJ_VAL(vm_class_of(vm, e)), e, vm_traceback_object(vm, e)};
     Value r = vm_call(vm, exitf, 3, args, NULL);
     RELOAD();
     CHECK(r);

@@ -57,7 +57,7 @@ typedef struct {
       *dict, *set, *frozenset, *range, *slice, *function, *builtin_function, *method,
       *cell, *code, *module, *iterator, *dict_keys, *dict_values, *dict_items,
       *staticmethod, *classmethod, *property, *generator, *coroutine,
-      *notimplemented, *ellipsis,
+      *notimplemented, *ellipsis, *traceback,
       /* the iterator types, named as CPython names them */
       *it_list, *it_tuple, *it_str, *it_range, *it_dict_keys, *it_dict_values,
       *it_dict_items, *it_set, *it_enumerate, *it_zip, *it_map, *it_filter, *it_reversed,
@@ -147,6 +147,9 @@ Value vm_raise(Vm *vm, ExcKind kind, const char *fmt, ...)
 Value vm_raise_value(Vm *vm, Value exc);
 /* True when vm->exc is an instance of [kind] (or a subclass). */
 bool vm_exc_matches(Vm *vm, ExcKind kind);
+/* A traceback object for [exc] (what __exit__ and __traceback__ get): an
+ * instance of `traceback` with tb_lineno, or None when it has no entries. */
+Value vm_traceback_object(Vm *vm, Value exc);
 /* Makes an exception instance of [cls] with the given args. */
 Value vm_new_exception(Vm *vm, ObjClass *cls, int argc, Value *argv);
 

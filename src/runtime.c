@@ -1,0 +1,1038 @@
+/* runtime.c: the event loop, CPython's BaseEventLoop reduced to what aso
+ * needs: a FIFO ready queue (a ring buffer of small items, so scheduling a
+ * task step allocates nothing), a timer heap ordered by (deadline, sequence
+ * number), and _run_once:
+ *
+ *   1. if nothing is ready, wait for the earliest timer (the virtual clock
+ *      jumps there instead of sleeping);
+ *   2. move every due timer into the ready queue, in heap order;
+ *   3. run exactly the items that were ready when this iteration began:
+ *      anything they schedule waits for the next iteration.
+ *
+ * Also here: the loop's methods, Handles, asyncio.sleep, the _asyncio module
+ * that stdlib/asyncio.aso builds on, the clock, and the warnings printed at
+ * exit.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "builtins.h"
+#include "compiler.h"
+#include "collections.h"
+#include "gc.h"
+#include "runtime.h"
+#include "strbuf.h"
+
+#define AS_LOOP(v) ((ObjLoop *)AS_OBJ(v))
+#define AS_HANDLE(v) ((ObjHandle *)AS_OBJ(v))
+
+/* ---- the clock ------------------------------------------------------------------------ */
+
+static double real_monotonic(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double runtime_time(Vm *vm) {
+  if (vm->rt && vm->rt->virtual_clock) return vm->rt->vnow;
+  return real_monotonic();
+}
+
+static double monotonic_hook(Vm *vm) { return runtime_time(vm); }
+
+void runtime_use_virtual_clock(Vm *vm) {
+  vm->rt->virtual_clock = true;
+  vm->rt->vnow = 0.0;
+  aso_monotonic_hook = monotonic_hook;
+}
+
+/* ---- the ready queue ------------------------------------------------------------------------ */
+
+void loop_push_ready(Vm *vm, ObjLoop *loop, ReadyKind kind, Obj *a, Value b) {
+  if (loop->rcount == loop->rcap) {
+    size_t cap = loop->rcap ? loop->rcap * 2 : 64;
+    ReadyItem *r = gc_realloc(vm, NULL, 0, sizeof(ReadyItem) * cap);
+    for (size_t i = 0; i < loop->rcount; i++) r[i] = loop->ready[(loop->rhead + i) % loop->rcap];
+    gc_realloc(vm, loop->ready, sizeof(ReadyItem) * loop->rcap, 0);
+    loop->ready = r;
+    loop->rcap = cap;
+    loop->rhead = 0;
+  }
+  ReadyItem *it = &loop->ready[(loop->rhead + loop->rcount) % loop->rcap];
+  it->kind = (uint8_t)kind;
+  it->a = a;
+  it->b = b;
+  loop->rcount++;
+}
+
+static ReadyItem pop_ready(ObjLoop *loop) {
+  ReadyItem it = loop->ready[loop->rhead];
+  loop->rhead = (loop->rhead + 1) % loop->rcap;
+  loop->rcount--;
+  return it;
+}
+
+/* ---- the timer heap --------------------------------------------------------------------------- */
+
+static void set_timer_index(Obj *target, int32_t i) {
+  if (target->type == OBJ_HANDLE) ((ObjHandle *)target)->timer_index = i;
+  else ((ObjFuture *)target)->timer_index = i;
+}
+
+static bool timer_less(const Timer *a, const Timer *b) {
+  return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+}
+
+static void heap_place(ObjLoop *loop, size_t i, Timer t) {
+  loop->timers[i] = t;
+  set_timer_index(t.target, (int32_t)i);
+}
+
+static void sift_up(ObjLoop *loop, size_t i) {
+  Timer t = loop->timers[i];
+  while (i > 0) {
+    size_t parent = (i - 1) / 2;
+    if (!timer_less(&t, &loop->timers[parent])) break;
+    heap_place(loop, i, loop->timers[parent]);
+    i = parent;
+  }
+  heap_place(loop, i, t);
+}
+
+static void sift_down(ObjLoop *loop, size_t i) {
+  Timer t = loop->timers[i];
+  size_t n = loop->ntimers;
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, m = i;
+    const Timer *best = &t;
+    if (l < n && timer_less(&loop->timers[l], best)) { m = l; best = &loop->timers[l]; }
+    if (r < n && timer_less(&loop->timers[r], best)) { m = r; }
+    if (m == i) break;
+    heap_place(loop, i, loop->timers[m]);
+    i = m;
+  }
+  heap_place(loop, i, t);
+}
+
+void loop_add_timer(Vm *vm, ObjLoop *loop, double when, Obj *target) {
+  if (loop->ntimers == loop->tcap) {
+    size_t cap = loop->tcap ? loop->tcap * 2 : 64;
+    loop->timers = gc_realloc(vm, loop->timers, sizeof(Timer) * loop->tcap, sizeof(Timer) * cap);
+    loop->tcap = cap;
+  }
+  Timer t = {when, loop->seq++, target};
+  loop->timers[loop->ntimers++] = t;
+  sift_up(loop, loop->ntimers - 1);
+}
+
+void loop_remove_timer(ObjLoop *loop, int32_t index) {
+  if (index < 0 || (size_t)index >= loop->ntimers) return;
+  size_t i = (size_t)index;
+  set_timer_index(loop->timers[i].target, -1);
+  loop->ntimers--;
+  if (i == loop->ntimers) return;
+  loop->timers[i] = loop->timers[loop->ntimers];
+  sift_down(loop, i);
+  sift_up(loop, (size_t)loop->timers[i].target->type == OBJ_HANDLE
+                    ? (size_t)((ObjHandle *)loop->timers[i].target)->timer_index
+                    : (size_t)((ObjFuture *)loop->timers[i].target)->timer_index);
+}
+
+static Obj *pop_timer(ObjLoop *loop) {
+  Obj *target = loop->timers[0].target;
+  loop_remove_timer(loop, 0);
+  return target;
+}
+
+/* ---- reporting ---------------------------------------------------------------------------------- */
+
+void loop_report_exception(Vm *vm, const char *message, Value exc, Value context_obj) {
+  fflush(vm->out);
+  fprintf(vm->err, "%s\n", message);
+  if (!IS_UNDEF(context_obj)) {
+    ObjStr *r = IS_FUTURE(context_obj) ? future_repr(vm, AS_FUTURE(context_obj))
+                                       : vm_repr(vm, context_obj);
+    if (!r) vm->exc = UNDEF_VAL;
+    else fprintf(vm->err, "%s: %s\n", IS_FUTURE(context_obj) ? "future" : "handle", r->chars);
+  }
+  if (IS_INSTANCE(exc)) {
+    Value saved = vm->exc;
+    vm->exc = exc;
+    vm_print_exception(vm);
+    vm->exc = saved;
+  }
+}
+
+/* ---- callbacks ----------------------------------------------------------------------------------- */
+
+static bool is_fatal(Vm *vm, Value e) {
+  return IS_INSTANCE(e) &&
+         (class_is_subclass(AS_INSTANCE(e)->cls, vm->exc_classes[EXC_KeyboardInterrupt]) ||
+          class_is_subclass(AS_INSTANCE(e)->cls, vm->exc_classes[EXC_SystemExit]));
+}
+
+static void callback_name(Vm *vm, Value cb, StrBuf *sb) {
+  if (IS_FUNCTION(cb)) {
+    ObjFunction *fn = AS_FUNCTION(cb);
+    sb_printf(sb, "%s() at %s:%d", fn->qualname->chars, fn->code->filename->chars,
+              fn->code->firstline);
+  } else if (IS_NATIVE(cb)) {
+    sb_printf(sb, "%s()", AS_NATIVE(cb)->name);
+  } else if (IS_OBJT(cb, OBJ_BOUND)) {
+    callback_name(vm, ((ObjBound *)AS_OBJ(cb))->func, sb);
+  } else {
+    sb_printf(sb, "%s()", vm_type_name(vm, cb));
+  }
+}
+
+/* Calls a callback; an exception is reported (CPython's default exception
+ * handler) unless it must stop the loop (KeyboardInterrupt, SystemExit). */
+static bool run_callback(Vm *vm, Value cb, int argc, Value *argv) {
+  Value r = vm_call(vm, cb, argc, argv, NULL);
+  if (!IS_ERR(r)) return true;
+  Value e = vm->exc;
+  vm->exc = UNDEF_VAL;
+  if (is_fatal(vm, e)) {
+    vm->exc = e;
+    return false;
+  }
+  StrBuf sb;
+  sb_init(&sb);
+  sb_puts(&sb, "Exception in callback ");
+  callback_name(vm, cb, &sb);
+  vm_push_root(vm, e);
+  loop_report_exception(vm, sb.data, e, UNDEF_VAL);
+  vm_pop_root(vm, 1);
+  sb_free(&sb);
+  return true;
+}
+
+static bool run_item(Vm *vm, ObjLoop *loop, ReadyItem it) {
+  switch ((ReadyKind)it.kind) {
+  case R_STEP:
+    return task_step(vm, (ObjFuture *)it.a, it.b);
+  case R_WAKEUP:
+    return task_wakeup(vm, (ObjFuture *)it.a, AS_FUTURE(it.b));
+  case R_HANDLE: {
+    ObjHandle *h = (ObjHandle *)it.a;
+    if (h->cancelled) return true;
+    vm_push_root(vm, OBJ_VAL(h));
+    bool ok = run_callback(vm, h->callback, h->args ? (int)h->args->len : 0,
+                           h->args ? h->args->items : NULL);
+    vm_pop_root(vm, 1);
+    return ok;
+  }
+  case R_FUT_CB: {
+    ObjFuture *f = (ObjFuture *)it.a;
+    if (IS_FUTURE(it.b) && AS_FUTURE(it.b)->children) {
+      gather_child_done(vm, AS_FUTURE(it.b), f);
+      return true;
+    }
+    Value arg = OBJ_VAL(f);
+    return run_callback(vm, it.b, 1, &arg);
+  }
+  case R_SLEEP_DONE: {
+    ObjFuture *f = (ObjFuture *)it.a;
+    if (f->state == FUT_PENDING) future_set_result(vm, f, f->result);
+    return true;
+  }
+  case R_STOP: {
+    ObjFuture *f = AS_FUTURE(it.b);
+    if (f->state == FUT_FINISHED && is_fatal(vm, f->exception)) return true;
+    ((ObjLoop *)it.a)->stopping = true;
+    return true;
+  }
+  }
+  return true;
+}
+
+/* ---- waiting ------------------------------------------------------------------------------------ */
+
+volatile sig_atomic_t aso_sigint;
+
+bool runtime_interrupted(Vm *vm);
+bool runtime_interrupted(Vm *vm) {
+  if (!aso_sigint) return false;
+  aso_sigint = 0;
+  vm_raise(vm, EXC_KeyboardInterrupt, "%s", "");
+  /* KeyboardInterrupt() has no message: drop the empty argument. */
+  if (IS_INSTANCE(vm->exc))
+    dict_set_str(vm, AS_INSTANCE(vm->exc)->dict, vm->s_args, OBJ_VAL(tuple_new(vm, 0)));
+  return true;
+}
+
+/* Sleeps until [when] on the real clock; false if interrupted. */
+static bool wait_until(Vm *vm, double when) {
+  for (;;) {
+    double now = real_monotonic();
+    if (now >= when) return true;
+    double d = when - now;
+    struct timespec req = {(time_t)d, (long)((d - floor(d)) * 1e9)};
+    if (nanosleep(&req, NULL) != 0 && errno == EINTR && runtime_interrupted(vm)) return false;
+  }
+}
+
+/* One iteration of the loop. False when an exception must leave it. */
+static bool run_once(Vm *vm, ObjLoop *loop) {
+  loop->iteration++;
+  if (loop->rcount == 0 && !loop->stopping) {
+    if (loop->ntimers > 0) {
+      double when = loop->timers[0].when;
+      if (vm->rt->virtual_clock) {
+        if (when > vm->rt->vnow) vm->rt->vnow = when;
+      } else if (!wait_until(vm, when)) {
+        return false;
+      }
+    } else {
+      vm_raise(vm, EXC_RuntimeError,
+               "the event loop has nothing left to do: no callback is ready and no timer is "
+               "pending, so it would wait forever (CPython would hang here)");
+      return false;
+    }
+  }
+  if (runtime_interrupted(vm)) return false;
+  double end = runtime_time(vm) + 1e-9;
+  while (loop->ntimers > 0 && loop->timers[0].when < end) {
+    Obj *t = pop_timer(loop);
+    if (t->type == OBJ_HANDLE) {
+      if (!((ObjHandle *)t)->cancelled) loop_push_ready(vm, loop, R_HANDLE, t, UNDEF_VAL);
+    } else {
+      loop_push_ready(vm, loop, R_SLEEP_DONE, t, UNDEF_VAL);
+    }
+  }
+  size_t n = loop->rcount;
+  for (size_t i = 0; i < n && loop->rcount > 0; i++) {
+    ReadyItem it = pop_ready(loop);
+    /* Keep the item's objects alive while it runs. */
+    vm_push_root(vm, OBJ_VAL(it.a));
+    vm_push_root(vm, it.b);
+    bool ok = run_item(vm, loop, it);
+    vm_pop_root(vm, 2);
+    if (!ok) return false;
+    if (vm->gc_pending) gc_collect(vm);
+  }
+  return true;
+}
+
+static bool check_closed(Vm *vm, ObjLoop *loop) {
+  if (loop->closed) {
+    vm_raise(vm, EXC_RuntimeError, "Event loop is closed");
+    return false;
+  }
+  return true;
+}
+
+static bool run_forever(Vm *vm, ObjLoop *loop) {
+  if (!check_closed(vm, loop)) return false;
+  if (loop->running) {
+    vm_raise(vm, EXC_RuntimeError, "This event loop is already running");
+    return false;
+  }
+  if (vm->rt->running) {
+    vm_raise(vm, EXC_RuntimeError, "Cannot run the event loop while another loop is running");
+    return false;
+  }
+  loop->running = true;
+  vm->rt->running = loop;
+  bool ok = true;
+  for (;;) {
+    if (!run_once(vm, loop)) {
+      ok = false;
+      break;
+    }
+    if (loop->stopping) break;
+  }
+  loop->stopping = false;
+  loop->running = false;
+  vm->rt->running = NULL;
+  return ok;
+}
+
+/* ---- loops ------------------------------------------------------------------------------------ */
+
+static ObjLoop *loop_new(Vm *vm) {
+  return (ObjLoop *)obj_alloc(vm, sizeof(ObjLoop), OBJ_LOOP);
+}
+
+ObjLoop *runtime_get_event_loop(Vm *vm) {
+  Runtime *rt = vm->rt;
+  if (rt->running) return rt->running;
+  if (!rt->event_loop) rt->event_loop = loop_new(vm);
+  return rt->event_loop;
+}
+
+static ObjLoop *running_loop(Vm *vm) {
+  if (!vm->rt->running) {
+    vm_raise(vm, EXC_RuntimeError, "no running event loop");
+    return NULL;
+  }
+  return vm->rt->running;
+}
+
+static bool is_coroutine(Value v) {
+  return IS_OBJT(v, OBJ_GENERATOR) && ((ObjGenerator *)AS_OBJ(v))->is_coroutine;
+}
+
+/* asyncio.sleep() gives a light awaitable rather than a coroutine; where a
+ * coroutine object is needed (a task), wrap it: _wrap_awaitable(aw). */
+static Value wrap_sleep(Vm *vm, Value aw) {
+  Value mod, fn;
+  ObjStr *name = str_intern(vm, "_wrap_awaitable", 15);
+  if (!dict_get_str(vm->modules, str_intern(vm, "asyncio", 7), &mod) || !IS_MODULE(mod) ||
+      !dict_get_str(AS_MODULE(mod)->dict, name, &fn))
+    return vm_raise(vm, EXC_RuntimeError, "asyncio is not imported");
+  return vm_call(vm, fn, 1, &aw, NULL);
+}
+
+static Value create_task(Vm *vm, ObjLoop *loop, Value coro, Value name) {
+  if (!check_closed(vm, loop)) return ERR_VAL;
+  if (is_sleep_awaitable(vm, coro)) {
+    coro = wrap_sleep(vm, coro);
+    if (IS_ERR(coro)) return coro;
+  }
+  if (!is_coroutine(coro)) {
+    ObjStr *r = vm_repr(vm, coro);
+    if (!r) return ERR_VAL;
+    return vm_raise(vm, EXC_TypeError, "a coroutine was expected, got %s", r->chars);
+  }
+  ObjGenerator *g = (ObjGenerator *)AS_OBJ(coro);
+  if (g->state != GEN_CREATED || g->awaited)
+    return vm_raise(vm, EXC_RuntimeError, "cannot reuse already awaited coroutine");
+  ObjStr *nm = NULL;
+  if (!IS_UNDEF(name) && !IS_NONE(name)) {
+    nm = vm_str(vm, name);
+    if (!nm) return ERR_VAL;
+  }
+  return OBJ_VAL(task_new(vm, loop, g, nm));
+}
+
+Value runtime_ensure_future(Vm *vm, Value arg, ObjLoop *loop) {
+  if (IS_FUTURE(arg)) {
+    if (loop && AS_FUTURE(arg)->loop != loop)
+      return vm_raise(vm, EXC_ValueError, "The future belongs to a different loop than the one "
+                      "specified as the loop argument");
+    return arg;
+  }
+  if (is_coroutine(arg) || is_sleep_awaitable(vm, arg)) {
+    if (!loop) loop = runtime_get_event_loop(vm);
+    return create_task(vm, loop, arg, UNDEF_VAL);
+  }
+  return vm_raise(vm, EXC_TypeError, "An asyncio.Future, a coroutine or an awaitable is required");
+}
+
+static Value run_until_complete(Vm *vm, ObjLoop *loop, Value arg) {
+  if (!check_closed(vm, loop)) return ERR_VAL;
+  if (loop->running) return vm_raise(vm, EXC_RuntimeError, "This event loop is already running");
+  bool new_task = !IS_FUTURE(arg);
+  Value fv = runtime_ensure_future(vm, arg, loop);
+  if (IS_ERR(fv)) return fv;
+  ObjFuture *f = AS_FUTURE(fv);
+  vm_push_root(vm, fv);
+  future_add_callback(vm, f, OBJ_VAL(loop));
+  bool ok = run_forever(vm, loop);
+  /* remove_done_callback(_run_until_complete_cb) */
+  if (f->state == FUT_PENDING) {
+    if (IS_OBJT(f->cb0, OBJ_LOOP) && AS_OBJ(f->cb0) == (Obj *)loop) {
+      f->cb0 = UNDEF_VAL;
+      if (f->callbacks && f->callbacks->len) {
+        f->cb0 = f->callbacks->items[0];
+        memmove(f->callbacks->items, f->callbacks->items + 1,
+                sizeof(Value) * (f->callbacks->len - 1));
+        f->callbacks->len--;
+      }
+    } else if (f->callbacks) {
+      for (size_t i = 0; i < f->callbacks->len; i++) {
+        if (IS_OBJT(f->callbacks->items[i], OBJ_LOOP)) {
+          memmove(f->callbacks->items + i, f->callbacks->items + i + 1,
+                  sizeof(Value) * (f->callbacks->len - i - 1));
+          f->callbacks->len--;
+          break;
+        }
+      }
+    }
+  }
+  vm_pop_root(vm, 1);
+  if (!ok) {
+    if (new_task && f->state == FUT_FINISHED) f->log_exception = false;
+    return ERR_VAL;
+  }
+  if (f->state == FUT_PENDING)
+    return vm_raise(vm, EXC_RuntimeError, "Event loop stopped before Future completed.");
+  return future_await_result(vm, f);
+}
+
+/* ---- loop methods ------------------------------------------------------------------------------ */
+
+static ObjLoop *self_loop(Vm *vm, int argc, Value *argv, const char *m) {
+  if (argc < 1 || !IS_OBJT(argv[0], OBJ_LOOP)) {
+    vm_raise(vm, EXC_TypeError, "descriptor '%s' requires an event loop", m);
+    return NULL;
+  }
+  return AS_LOOP(argv[0]);
+}
+
+#define LOOP(m)                                      \
+  ObjLoop *loop = self_loop(vm, argc, argv, m);      \
+  if (!loop) return ERR_VAL
+
+static Value loop_run_forever(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  LOOP("run_forever");
+  return run_forever(vm, loop) ? NONE_VAL : ERR_VAL;
+}
+
+static Value loop_run_until_complete(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  LOOP("run_until_complete");
+  if (argc != 2) return vm_raise(vm, EXC_TypeError, "run_until_complete() takes exactly one argument");
+  return run_until_complete(vm, loop, argv[1]);
+}
+
+static Value loop_stop(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  LOOP("stop");
+  loop->stopping = true;
+  return NONE_VAL;
+}
+
+static Value loop_close(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  LOOP("close");
+  if (loop->running) return vm_raise(vm, EXC_RuntimeError, "Cannot close a running event loop");
+  if (loop->closed) return NONE_VAL;
+  loop->closed = true;
+  loop->rcount = 0;
+  while (loop->ntimers) pop_timer(loop);
+  return NONE_VAL;
+}
+
+static Value loop_is_running(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  LOOP("is_running");
+  return BOOL_VAL(loop->running);
+}
+
+static Value loop_is_closed(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  LOOP("is_closed");
+  return BOOL_VAL(loop->closed);
+}
+
+static Value loop_time(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  LOOP("time");
+  return FLOAT_VAL(runtime_time(vm));
+}
+
+static Value loop_create_future(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  LOOP("create_future");
+  return OBJ_VAL(future_new(vm, loop));
+}
+
+static Value loop_create_task(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  LOOP("create_task");
+  static const char *const kwlist[] = {"", "coro", "name", "context", NULL};
+  Value out[4];
+  if (!vm_parse_args(vm, "create_task", argc, argv, kw, 2, 2, kwlist, out)) return ERR_VAL;
+  return create_task(vm, loop, out[1], out[2]);
+}
+
+static bool is_callable(Vm *vm, Value v) {
+  if (!IS_OBJ(v)) return false;
+  switch (OBJ_TYPE(v)) {
+  case OBJ_FUNCTION: case OBJ_NATIVE: case OBJ_BOUND: case OBJ_CLASS: return true;
+  case OBJ_INSTANCE: {
+    Value m;
+    return class_lookup(AS_INSTANCE(v)->cls, vm->s_call, &m);
+  }
+  case OBJ_WRAPPER: return ((ObjWrapper *)AS_OBJ(v))->kind == WRAP_STATICMETHOD;
+  default: return false;
+  }
+}
+
+static Value schedule(Vm *vm, ObjLoop *loop, const char *fname, bool timer, double when,
+                      int argc, Value *argv) {
+  if (!check_closed(vm, loop)) return ERR_VAL;
+  if (argc < 1) return vm_raise(vm, EXC_TypeError, "%s() missing 1 required positional argument: "
+                                "'callback'", fname);
+  if (!is_callable(vm, argv[0])) {
+    ObjStr *r = vm_repr(vm, argv[0]);
+    if (!r) return ERR_VAL;
+    return vm_raise(vm, EXC_TypeError, "a callable object was expected by %s(), got %s", fname,
+                    r->chars);
+  }
+  ObjHandle *h = (ObjHandle *)obj_alloc(vm, sizeof(ObjHandle), OBJ_HANDLE);
+  h->callback = argv[0];
+  h->loop = loop;
+  h->timer_index = -1;
+  if (argc > 1) {
+    h->args = tuple_new(vm, (size_t)(argc - 1));
+    memcpy(h->args->items, argv + 1, sizeof(Value) * (size_t)(argc - 1));
+  }
+  if (timer) {
+    h->is_timer = true;
+    h->when = when;
+    loop_add_timer(vm, loop, when, (Obj *)h);
+  } else {
+    loop_push_ready(vm, loop, R_HANDLE, (Obj *)h, UNDEF_VAL);
+  }
+  return OBJ_VAL(h);
+}
+
+static bool number_arg(Vm *vm, Value v, const char *what, double *out) {
+  if (IS_FLOAT(v)) *out = AS_FLOAT(v);
+  else if (IS_INTLIKE(v)) *out = (double)INTLIKE(v);
+  else {
+    vm_raise(vm, EXC_TypeError, "%s must be a number, not '%s'", what, vm_type_name(vm, v));
+    return false;
+  }
+  return true;
+}
+
+static Value loop_call_soon(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  LOOP("call_soon");
+  int npos = argc - (kw ? (int)kw->len : 0);
+  return schedule(vm, loop, "call_soon", false, 0, npos - 1, argv + 1);
+}
+
+static Value loop_call_later(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  LOOP("call_later");
+  int npos = argc - (kw ? (int)kw->len : 0);
+  double delay;
+  if (npos < 3) return vm_raise(vm, EXC_TypeError, "call_later() missing required arguments");
+  if (!number_arg(vm, argv[1], "delay", &delay)) return ERR_VAL;
+  return schedule(vm, loop, "call_later", true, runtime_time(vm) + delay, npos - 2, argv + 2);
+}
+
+static Value loop_call_at(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  LOOP("call_at");
+  int npos = argc - (kw ? (int)kw->len : 0);
+  double when;
+  if (npos < 3) return vm_raise(vm, EXC_TypeError, "call_at() missing required arguments");
+  if (!number_arg(vm, argv[1], "when", &when)) return ERR_VAL;
+  return schedule(vm, loop, "call_at", true, when, npos - 2, argv + 2);
+}
+
+static Value loop_get_debug(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  LOOP("get_debug");
+  return BOOL_VAL(loop->debug);
+}
+
+static Value loop_set_debug(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  LOOP("set_debug");
+  if (argc != 2) return vm_raise(vm, EXC_TypeError, "set_debug() takes exactly one argument");
+  int t = vm_truthy(vm, argv[1]);
+  if (t < 0) return ERR_VAL;
+  loop->debug = t;
+  return NONE_VAL;
+}
+
+static Value loop_repr(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  LOOP("__repr__");
+  return OBJ_VAL(str_printf(vm, "<_UnixSelectorEventLoop running=%s closed=%s debug=%s>",
+                            loop->running ? "True" : "False", loop->closed ? "True" : "False",
+                            loop->debug ? "True" : "False"));
+}
+
+/* ---- handles ------------------------------------------------------------------------------------ */
+
+static Value handle_cancel(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  if (argc < 1 || !IS_OBJT(argv[0], OBJ_HANDLE)) return vm_raise(vm, EXC_TypeError, "bad handle");
+  ObjHandle *h = AS_HANDLE(argv[0]);
+  if (!h->cancelled) {
+    h->cancelled = true;
+    if (h->timer_index >= 0) loop_remove_timer(h->loop, h->timer_index);
+  }
+  return NONE_VAL;
+}
+
+static Value handle_cancelled(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  if (argc < 1 || !IS_OBJT(argv[0], OBJ_HANDLE)) return vm_raise(vm, EXC_TypeError, "bad handle");
+  return BOOL_VAL(AS_HANDLE(argv[0])->cancelled);
+}
+
+static Value handle_when(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  if (argc < 1 || !IS_OBJT(argv[0], OBJ_HANDLE)) return vm_raise(vm, EXC_TypeError, "bad handle");
+  return FLOAT_VAL(AS_HANDLE(argv[0])->when);
+}
+
+static Value handle_repr(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  if (argc < 1 || !IS_OBJT(argv[0], OBJ_HANDLE)) return vm_raise(vm, EXC_TypeError, "bad handle");
+  ObjHandle *h = AS_HANDLE(argv[0]);
+  StrBuf sb;
+  sb_init(&sb);
+  sb_printf(&sb, "<%s%s", h->is_timer ? "TimerHandle" : "Handle", h->cancelled ? " cancelled" : "");
+  if (h->is_timer) sb_printf(&sb, " when=%g", h->when);
+  if (!h->cancelled) {
+    sb_putc(&sb, ' ');
+    callback_name(vm, h->callback, &sb);
+  }
+  sb_putc(&sb, '>');
+  ObjStr *s = str_new(vm, sb.data, sb.len);
+  sb_free(&sb);
+  return OBJ_VAL(s);
+}
+
+/* ---- module functions ------------------------------------------------------------------------ */
+
+static Value m_get_running_loop(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  ObjLoop *l = running_loop(vm);
+  return l ? OBJ_VAL(l) : ERR_VAL;
+}
+
+static Value m__get_running_loop(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  return vm->rt->running ? OBJ_VAL(vm->rt->running) : NONE_VAL;
+}
+
+static Value m_get_event_loop(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  return OBJ_VAL(runtime_get_event_loop(vm));
+}
+
+static Value m_set_event_loop(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  if (argc != 1) return vm_raise(vm, EXC_TypeError, "set_event_loop() takes exactly one argument");
+  if (IS_NONE(argv[0])) vm->rt->event_loop = NULL;
+  else if (IS_OBJT(argv[0], OBJ_LOOP)) vm->rt->event_loop = AS_LOOP(argv[0]);
+  else return vm_raise(vm, EXC_TypeError, "loop must be an instance of AbstractEventLoop or None, "
+                       "not '%s'", vm_type_name(vm, argv[0]));
+  return NONE_VAL;
+}
+
+static Value m_new_event_loop(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  return OBJ_VAL(loop_new(vm));
+}
+
+static ObjLoop *loop_arg(Vm *vm, int argc, Value *argv, ObjTuple *kw, const char *fname) {
+  static const char *const kwlist[] = {"loop", NULL};
+  Value out[1];
+  if (!vm_parse_args(vm, fname, argc, argv, kw, 0, 1, kwlist, out)) return NULL;
+  if (IS_OBJT(out[0], OBJ_LOOP)) return AS_LOOP(out[0]);
+  return running_loop(vm);
+}
+
+static Value m_current_task(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  ObjLoop *l = loop_arg(vm, argc, argv, kw, "current_task");
+  if (!l) return ERR_VAL;
+  return l->current ? OBJ_VAL(l->current) : NONE_VAL;
+}
+
+static Value m_all_tasks(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  ObjLoop *l = loop_arg(vm, argc, argv, kw, "all_tasks");
+  if (!l) return ERR_VAL;
+  ObjSet *s = set_new(vm);
+  vm_push_root(vm, OBJ_VAL(s));
+  for (size_t i = 0; i < l->ntasks; i++)
+    if (set_add(vm, s, OBJ_VAL(l->tasks[i])) < 0) {
+      vm_pop_root(vm, 1);
+      return ERR_VAL;
+    }
+  vm_pop_root(vm, 1);
+  return OBJ_VAL(s);
+}
+
+static Value m_create_task(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  static const char *const kwlist[] = {"coro", "name", "context", NULL};
+  Value out[3];
+  if (!vm_parse_args(vm, "create_task", argc, argv, kw, 1, 1, kwlist, out)) return ERR_VAL;
+  ObjLoop *l = running_loop(vm);
+  if (!l) return ERR_VAL;
+  /* asyncio.create_task names the task afterwards: a default "Task-N"
+   * number is used up even when a name is given (as in CPython 3.11). */
+  Value t = create_task(vm, l, out[0], UNDEF_VAL);
+  if (IS_ERR(t) || IS_UNDEF(out[1]) || IS_NONE(out[1])) return t;
+  ObjStr *nm = vm_str(vm, out[1]);
+  if (!nm) return ERR_VAL;
+  AS_FUTURE(t)->name = nm;
+  return t;
+}
+
+static Value m_ensure_future(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  static const char *const kwlist[] = {"coro_or_future", "loop", NULL};
+  Value out[2];
+  if (!vm_parse_args(vm, "ensure_future", argc, argv, kw, 1, 1, kwlist, out)) return ERR_VAL;
+  ObjLoop *l = IS_OBJT(out[1], OBJ_LOOP) ? AS_LOOP(out[1]) : NULL;
+  return runtime_ensure_future(vm, out[0], l);
+}
+
+static Value m_sleep(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  static const char *const kwlist[] = {"delay", "result", NULL};
+  Value out[2];
+  if (!vm_parse_args(vm, "sleep", argc, argv, kw, 1, 2, kwlist, out)) return ERR_VAL;
+  double delay;
+  if (!number_arg(vm, out[0], "delay", &delay)) return ERR_VAL;
+  Value result = IS_UNDEF(out[1]) ? NONE_VAL : out[1];
+  if (delay <= 0 && IS_NONE(result)) return vm->rt->sleep0;
+  /* Like CPython's sleep coroutine, nothing happens until it is awaited:
+   * the loop is looked up and the timer started by sleep_start. */
+  ObjFuture *f = future_new(vm, NULL);
+  f->is_sleep = true;
+  f->result = result;
+  f->sleep_delay = delay;
+  f->yield_once = delay <= 0;
+  return OBJ_VAL(f);
+}
+
+bool sleep_start(Vm *vm, ObjFuture *f) {
+  ObjLoop *l = running_loop(vm);
+  if (!l) return false;
+  f->loop = l;
+  if (!f->yield_once) loop_add_timer(vm, l, runtime_time(vm) + f->sleep_delay, (Obj *)f);
+  return true;
+}
+
+bool is_sleep_awaitable(Vm *vm, Value v) {
+  if (value_is(v, vm->rt->sleep0)) return true;
+  return IS_FUTURE(v) && AS_FUTURE(v)->is_sleep && AS_FUTURE(v)->loop == NULL;
+}
+
+static Value m_iscoroutine(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  if (argc != 1) return vm_raise(vm, EXC_TypeError, "iscoroutine() takes exactly one argument");
+  return BOOL_VAL(is_coroutine(argv[0]) || is_sleep_awaitable(vm, argv[0]));
+}
+
+static Value m_isfuture(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  if (argc != 1) return vm_raise(vm, EXC_TypeError, "isfuture() takes exactly one argument");
+  return BOOL_VAL(IS_FUTURE(argv[0]) && !is_sleep_awaitable(vm, argv[0]));
+}
+
+static Value m_iscoroutinefunction(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  if (argc != 1) return vm_raise(vm, EXC_TypeError, "iscoroutinefunction() takes exactly one argument");
+  Value f = argv[0];
+  if (IS_OBJT(f, OBJ_BOUND)) f = ((ObjBound *)AS_OBJ(f))->func;
+  return BOOL_VAL(IS_FUNCTION(f) && (AS_FUNCTION(f)->code->flags & CODE_COROUTINE) &&
+                  !(AS_FUNCTION(f)->code->flags & CODE_GENERATOR));
+}
+
+static Value task_new_native(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  static const char *const kwlist[] = {"", "coro", "loop", "name", "context", NULL};
+  Value out[5];
+  if (!vm_parse_args(vm, "Task", argc, argv, kw, 2, 2, kwlist, out)) return ERR_VAL;
+  ObjLoop *l = IS_OBJT(out[2], OBJ_LOOP) ? AS_LOOP(out[2]) : runtime_get_event_loop(vm);
+  return create_task(vm, l, out[1], out[3]);
+}
+
+static Value loop_new_native(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  return OBJ_VAL(loop_new(vm));
+}
+
+void mod_asyncio_init(Vm *vm, ObjModule *m) {
+  Runtime *rt = vm->rt;
+  static const struct { const char *name; NativeFn fn; } fns[] = {
+    {"get_running_loop", m_get_running_loop}, {"_get_running_loop", m__get_running_loop},
+    {"get_event_loop", m_get_event_loop}, {"set_event_loop", m_set_event_loop},
+    {"new_event_loop", m_new_event_loop}, {"current_task", m_current_task},
+    {"all_tasks", m_all_tasks}, {"create_task", m_create_task},
+    {"ensure_future", m_ensure_future}, {"sleep", m_sleep},
+    {"iscoroutine", m_iscoroutine}, {"iscoroutinefunction", m_iscoroutinefunction},
+    {"isfuture", m_isfuture},
+  };
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
+    vm_define_native(vm, m->dict, fns[i].name, fns[i].fn);
+  static const struct { const char *name; NativeFn fn; } loop_methods[] = {
+    {"run_forever", loop_run_forever}, {"run_until_complete", loop_run_until_complete},
+    {"stop", loop_stop}, {"close", loop_close}, {"is_running", loop_is_running},
+    {"is_closed", loop_is_closed}, {"time", loop_time}, {"create_future", loop_create_future},
+    {"create_task", loop_create_task}, {"call_soon", loop_call_soon},
+    {"call_later", loop_call_later}, {"call_at", loop_call_at}, {"get_debug", loop_get_debug},
+    {"set_debug", loop_set_debug}, {"__repr__", loop_repr}, {"__new__", loop_new_native},
+  };
+  for (size_t i = 0; i < sizeof loop_methods / sizeof loop_methods[0]; i++)
+    vm_define_method(vm, rt->loop_cls, loop_methods[i].name, loop_methods[i].fn);
+  ObjClass *hc[2] = {rt->handle_cls, rt->timer_handle_cls};
+  for (int i = 0; i < 2; i++) {
+    vm_define_method(vm, hc[i], "cancel", handle_cancel);
+    vm_define_method(vm, hc[i], "cancelled", handle_cancelled);
+    vm_define_method(vm, hc[i], "__repr__", handle_repr);
+  }
+  vm_define_method(vm, rt->timer_handle_cls, "when", handle_when);
+  vm_define_method(vm, rt->task_cls, "__new__", task_new_native);
+  future_methods_init(vm, m);
+  dict_set_str(vm, m->dict, str_intern(vm, "Future", 6), OBJ_VAL(rt->future_cls));
+  dict_set_str(vm, m->dict, str_intern(vm, "Task", 4), OBJ_VAL(rt->task_cls));
+  dict_set_str(vm, m->dict, str_intern(vm, "AbstractEventLoop", 17), OBJ_VAL(rt->loop_cls));
+  dict_set_str(vm, m->dict, str_intern(vm, "Handle", 6), OBJ_VAL(rt->handle_cls));
+  dict_set_str(vm, m->dict, str_intern(vm, "TimerHandle", 11), OBJ_VAL(rt->timer_handle_cls));
+  dict_set_str(vm, m->dict, str_intern(vm, "CancelledError", 14),
+               OBJ_VAL(vm->exc_classes[EXC_CancelledError]));
+  dict_set_str(vm, m->dict, str_intern(vm, "InvalidStateError", 17),
+               OBJ_VAL(vm->exc_classes[EXC_InvalidStateError]));
+  dict_set_str(vm, m->dict, str_intern(vm, "TimeoutError", 12),
+               OBJ_VAL(vm->exc_classes[EXC_TimeoutError]));
+}
+
+/* ---- set-up, GC, exit -------------------------------------------------------------------------- */
+
+static ObjClass *rt_class(Vm *vm, const char *name, ObjClass *base, const char *module) {
+  ObjClass *c = class_new(vm, str_intern(vm, name, strlen(name)), base);
+  c->instance_type = OBJ_TYPE_COUNT;  /* made in C, never as a plain instance */
+  c->builtin = true;
+  c->module = str_intern(vm, module, strlen(module));
+  return c;
+}
+
+void runtime_init(Vm *vm) {
+  Runtime *rt = calloc(1, sizeof(Runtime));
+  if (!rt) abort();
+  vm->rt = rt;
+  rt->future_cls = rt_class(vm, "Future", vm->t.object, "_asyncio");
+  rt->task_cls = rt_class(vm, "Task", rt->future_cls, "_asyncio");
+  rt->loop_cls = rt_class(vm, "_UnixSelectorEventLoop", vm->t.object, "asyncio.unix_events");
+  rt->handle_cls = rt_class(vm, "Handle", vm->t.object, "asyncio.events");
+  rt->timer_handle_cls = rt_class(vm, "TimerHandle", rt->handle_cls, "asyncio.events");
+  ObjClass *s0 = rt_class(vm, "_Sleep0", vm->t.object, "asyncio.tasks");
+  rt->sleep0 = OBJ_VAL(instance_new(vm, s0));
+  rt->sleep0_done = OBJ_VAL(instance_new(vm, s0));
+  rt->finished_unretrieved = list_new(vm, 0);
+  const char *clock = getenv("ASO_CLOCK");
+  if (clock && strcmp(clock, "virtual") == 0) runtime_use_virtual_clock(vm);
+}
+
+void gc_mark_runtime(Vm *vm) {
+  Runtime *rt = vm->rt;
+  if (!rt) return;
+  gc_mark_obj(vm, (Obj *)rt->running);
+  gc_mark_obj(vm, (Obj *)rt->event_loop);
+  gc_mark_value(vm, rt->sleep0);
+  gc_mark_value(vm, rt->sleep0_done);
+  gc_mark_obj(vm, (Obj *)rt->finished_unretrieved);
+  gc_mark_obj(vm, (Obj *)rt->future_cls);
+  gc_mark_obj(vm, (Obj *)rt->task_cls);
+  gc_mark_obj(vm, (Obj *)rt->loop_cls);
+  gc_mark_obj(vm, (Obj *)rt->handle_cls);
+  gc_mark_obj(vm, (Obj *)rt->timer_handle_cls);
+}
+
+void gc_runtime_blacken(Vm *vm, Obj *o) {
+  switch (o->type) {
+  case OBJ_FUTURE: {
+    ObjFuture *f = (ObjFuture *)o;
+    gc_mark_obj(vm, (Obj *)f->loop);
+    gc_mark_value(vm, f->result);
+    gc_mark_value(vm, f->exception);
+    gc_mark_value(vm, f->cancel_msg);
+    gc_mark_value(vm, f->cb0);
+    gc_mark_obj(vm, (Obj *)f->callbacks);
+    gc_mark_obj(vm, (Obj *)f->coro);
+    gc_mark_value(vm, f->fut_waiter);
+    gc_mark_obj(vm, (Obj *)f->name);
+    gc_mark_obj(vm, (Obj *)f->children);
+    break;
+  }
+  case OBJ_LOOP: {
+    ObjLoop *l = (ObjLoop *)o;
+    for (size_t i = 0; i < l->rcount; i++) {
+      ReadyItem *it = &l->ready[(l->rhead + i) % l->rcap];
+      gc_mark_obj(vm, it->a);
+      gc_mark_value(vm, it->b);
+    }
+    for (size_t i = 0; i < l->ntimers; i++) gc_mark_obj(vm, l->timers[i].target);
+    for (size_t i = 0; i < l->ntasks; i++) gc_mark_obj(vm, (Obj *)l->tasks[i]);
+    gc_mark_obj(vm, (Obj *)l->current);
+    break;
+  }
+  case OBJ_HANDLE: {
+    ObjHandle *h = (ObjHandle *)o;
+    gc_mark_value(vm, h->callback);
+    gc_mark_obj(vm, (Obj *)h->args);
+    gc_mark_obj(vm, (Obj *)h->loop);
+    break;
+  }
+  default:
+    break;
+  }
+}
+
+void gc_runtime_free(Vm *vm, Obj *o) {
+  if (o->type != OBJ_LOOP) return;
+  ObjLoop *l = (ObjLoop *)o;
+  gc_realloc(vm, l->ready, sizeof(ReadyItem) * l->rcap, 0);
+  gc_realloc(vm, l->timers, sizeof(Timer) * l->tcap, 0);
+  gc_realloc(vm, l->tasks, sizeof(ObjFuture *) * l->taskcap, 0);
+}
+
+void runtime_track_coroutine(Vm *vm, ObjGenerator *g) {
+  Runtime *rt = vm->rt;
+  if (rt->nfresh == rt->freshcap) {
+    /* Drop the ones that have started before growing. */
+    size_t k = 0;
+    for (size_t i = 0; i < rt->nfresh; i++)
+      if (rt->fresh[i]->state == GEN_CREATED && !rt->fresh[i]->awaited) rt->fresh[k++] = rt->fresh[i];
+    rt->nfresh = k;
+    if (rt->nfresh * 2 >= rt->freshcap) {
+      rt->freshcap = rt->freshcap ? rt->freshcap * 2 : 64;
+      rt->fresh = realloc(rt->fresh, sizeof(ObjGenerator *) * rt->freshcap);
+      if (!rt->fresh) abort();
+    }
+  }
+  rt->fresh[rt->nfresh++] = g;
+}
+
+const char *vm_source_line(Vm *vm, ObjStr *filename, int line, size_t *len);
+
+static void warn_never_awaited(Vm *vm, ObjGenerator *g) {
+  const char *file = "?";
+  int line = 0;
+  if (g->origin_fn) {
+    ObjCode *c = g->origin_fn->code;
+    file = c->filename->chars;
+    line = code_line_at(c, g->origin_pc > 0 ? g->origin_pc - 1 : 0, NULL, NULL);
+  }
+  fflush(vm->out);
+  fprintf(vm->err, "%s:%d: RuntimeWarning: coroutine '%s' was never awaited\n", file, line,
+          g->fn->qualname->chars);
+  if (g->origin_fn) {
+    size_t len;
+    const char *src = vm_source_line(vm, g->origin_fn->code->filename, line, &len);
+    if (src) {
+      while (len && (*src == ' ' || *src == '\t')) { src++; len--; }
+      while (len && (src[len - 1] == ' ' || src[len - 1] == '\r')) len--;
+      fprintf(vm->err, "  %.*s\n", (int)len, src);
+    }
+  }
+  fprintf(vm->err, "RuntimeWarning: Enable tracemalloc to get the object allocation traceback\n");
+}
+
+void runtime_check_fresh_coroutines(Vm *vm, bool all) {
+  Runtime *rt = vm->rt;
+  if (!rt) return;
+  size_t k = 0;
+  for (size_t i = 0; i < rt->nfresh; i++) {
+    ObjGenerator *g = rt->fresh[i];
+    bool fresh = g->state == GEN_CREATED && !g->awaited;
+    if (!fresh) continue;
+    if (all || !g->obj.marked) {
+      warn_never_awaited(vm, g);
+      continue;
+    }
+    rt->fresh[k++] = g;
+  }
+  rt->nfresh = k;
+}
+
+static void report_loop_tasks(Vm *vm, ObjLoop *l) {
+  for (size_t i = 0; l && i < l->ntasks; i++) {
+    ObjStr *r = future_repr(vm, l->tasks[i]);
+    fprintf(vm->err, "Task was destroyed but it is pending!\ntask: %s\n", r->chars);
+  }
+}
+
+void runtime_report_at_exit(Vm *vm) {
+  Runtime *rt = vm->rt;
+  if (!rt) return;
+  fflush(vm->out);
+  vm->gc_disabled++;
+  ObjList *fl = rt->finished_unretrieved;
+  for (size_t i = 0; i < fl->len; i++) {
+    ObjFuture *t = AS_FUTURE(fl->items[i]);
+    if (!t->log_exception) continue;
+    t->log_exception = false;
+    ObjStr *r = future_repr(vm, t);
+    fprintf(vm->err, "Task exception was never retrieved\nfuture: %s\n", r->chars);
+    Value saved = vm->exc;
+    vm->exc = t->exception;
+    vm_print_exception(vm);
+    vm->exc = saved;
+  }
+  runtime_check_fresh_coroutines(vm, true);
+  report_loop_tasks(vm, rt->event_loop);
+  if (rt->running && rt->running != rt->event_loop) report_loop_tasks(vm, rt->running);
+  vm->gc_disabled--;
+  fflush(vm->err);
+}
