@@ -115,7 +115,7 @@ static Value int_op(Vm *vm, int op, int64_t a, int64_t b) {
   case OP_LSHIFT:
     if (b < 0) return vm_raise(vm, EXC_ValueError, "negative shift count");
     if (a == 0) return INT_VAL(0);
-    if (b >= 63) return overflow(vm);
+    if (b > 63) return overflow(vm);
     r = (int64_t)((uint64_t)a << b);
     if ((r >> b) != a) return overflow(vm);
     return INT_VAL(r);
@@ -151,12 +151,14 @@ static Value repeat_seq(Vm *vm, Value seq, int64_t n) {
   Value *items = IS_LIST(seq) ? AS_LIST(seq)->items : AS_TUPLE(seq)->items;
   if (IS_LIST(seq)) {
     ObjList *l = list_new(vm, total);
-    for (int64_t i = 0; i < n; i++) memcpy(l->items + (size_t)i * len, items, sizeof(Value) * len);
+    for (int64_t i = 0; len && i < n; i++)
+      memcpy(l->items + (size_t)i * len, items, sizeof(Value) * len);
     l->len = total;
     return OBJ_VAL(l);
   }
   ObjTuple *t = tuple_new(vm, total);
-  for (int64_t i = 0; i < n; i++) memcpy(t->items + (size_t)i * len, items, sizeof(Value) * len);
+  for (int64_t i = 0; len && i < n; i++)
+    memcpy(t->items + (size_t)i * len, items, sizeof(Value) * len);
   return OBJ_VAL(t);
 }
 

@@ -97,6 +97,13 @@ static Value special_attr(Vm *vm, Value obj, ObjStr *name) {
     ObjInstance *in = AS_INSTANCE(obj);
     if (name == vm->s_dict) return OBJ_VAL(in->dict);
     if (in->cls->is_exception) {
+      if (name == vm->s_value &&
+          class_is_subclass(in->cls, vm->exc_classes[EXC_StopIteration])) {
+        Value args;
+        if (dict_get_str(in->dict, vm->s_args, &args) && IS_TUPLE(args) && AS_TUPLE(args)->len)
+          return AS_TUPLE(args)->items[0];
+        return NONE_VAL;
+      }
       if (name == vm->s_args) return OBJ_VAL(tuple_new(vm, 0));
       if (name == vm->s_traceback) return vm_traceback_object(vm, obj);
       if (name == vm->s_cause || name == vm->s_context) return NONE_VAL;
@@ -462,7 +469,14 @@ int64_t vm_len(Vm *vm, Value v) {
     case OBJ_TUPLE: return (int64_t)AS_TUPLE(v)->len;
     case OBJ_DICT: return (int64_t)AS_DICT(v)->len;
     case OBJ_SET: return (int64_t)AS_SET(v)->len;
-    case OBJ_RANGE: return range_len(AS_RANGE(v));
+    case OBJ_RANGE: {
+      int64_t n = range_len(AS_RANGE(v));
+      if (n < 0) {
+        vm_raise(vm, EXC_OverflowError, "Python int too large to convert to C ssize_t");
+        return -1;
+      }
+      return n;
+    }
     case OBJ_DICTVIEW: return (int64_t)((ObjDictView *)AS_OBJ(v))->dict->len;
     case OBJ_INSTANCE: {
       Value m;

@@ -10,6 +10,7 @@
 #include "ast.h"
 #include "builtins.h"
 #include "runtime.h"
+#include "interp.h"
 #include "collections.h"
 #include "strbuf.h"
 #include "strmethods.h"
@@ -464,6 +465,15 @@ static Value bi_next(Vm *vm, int argc, Value *argv, ObjTuple *kwnames) {
   }
   if (IS_UNDEF(v)) {
     if (argc == 2) return argv[1];
+    /* A generator that just returned a value: StopIteration(value). */
+    if (IS_OBJT(argv[0], OBJ_GENERATOR)) {
+      Value rv = ((ObjGenerator *)AS_OBJ(argv[0]))->value;
+      if (!IS_NONE(rv) && !IS_UNDEF(rv)) {
+        Value e = vm_new_exception(vm, vm->exc_classes[EXC_StopIteration], 1, &rv);
+        vm->exc = e;
+        return ERR_VAL;
+      }
+    }
     return vm_raise_value(vm, OBJ_VAL(vm->exc_classes[EXC_StopIteration]));
   }
   return v;

@@ -864,10 +864,17 @@ Value range_getitem(Vm *vm, ObjRange *r, Value key) {
   if (k < 0) return ERR_VAL;
   int64_t len = range_len(r);
   if (k == 1) {
-    if (i < 0) i += len;
-    if (i < 0 || i >= len) return vm_raise(vm, EXC_IndexError, "range object index out of range");
-    return INT_VAL((int64_t)((__int128)r->start + (__int128)i * r->step));
+    /* The length can exceed int64 (range(-1, 2**63-1)): compute in 128 bits. */
+    __int128 n = len >= 0 ? (__int128)len
+                          : (r->step > 0 ? ((__int128)r->stop - r->start - 1) / r->step + 1
+                                         : ((__int128)r->start - r->stop - 1) / -(__int128)r->step + 1);
+    __int128 j = i;
+    if (j < 0) j += n;
+    if (j < 0 || j >= n) return vm_raise(vm, EXC_IndexError, "range object index out of range");
+    return INT_VAL((int64_t)((__int128)r->start + j * r->step));
   }
+  if (len < 0)
+    return vm_raise(vm, EXC_OverflowError, "Python int too large to convert to C ssize_t");
   int64_t start, stop, step, n;
   if (!slice_indices(vm, (ObjSlice *)AS_OBJ(key), len, &start, &stop, &step, &n))
     return ERR_VAL;

@@ -313,8 +313,6 @@ static Value check_gen(Vm *vm, Value self, const char *m) {
 static Value stop_iteration(Vm *vm, Value v) {
   if (IS_NONE(v)) return vm_raise_value(vm, OBJ_VAL(vm->exc_classes[EXC_StopIteration]));
   Value e = vm_new_exception(vm, vm->exc_classes[EXC_StopIteration], 1, &v);
-  if (IS_ERR(e)) return e;
-  dict_set_str(vm, AS_INSTANCE(e)->dict, vm->s_value, v);
   vm->exc = e;
   return ERR_VAL;
 }

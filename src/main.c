@@ -4,6 +4,7 @@
  * error, the code of sys.exit(), 2 for bad usage.
  */
 #include <libgen.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,8 @@ int main(int argc, char **argv) {
     }
   }
 
+  /* Case mappings of non-ASCII letters come from the C library. */
+  if (!setlocale(LC_CTYPE, "C.UTF-8")) setlocale(LC_CTYPE, "en_US.UTF-8");
   Vm *vm = vm_new();
   if (clock && strcmp(clock, "virtual") == 0) runtime_use_virtual_clock(vm);
   if (clock && strcmp(clock, "real") == 0) vm->rt->virtual_clock = false;

@@ -109,6 +109,15 @@ static bool user_method(Vm *vm, Value v, ObjStr *name, Value *out) {
 
 /* ---- repr / str ------------------------------------------------------------------------------ */
 
+static void repr_push(Vm *vm, Obj *o) {
+  if (vm->repr_depth == vm->repr_cap) {
+    vm->repr_cap = vm->repr_cap ? vm->repr_cap * 2 : 16;
+    vm->repr_stack = realloc(vm->repr_stack, sizeof(Obj *) * (size_t)vm->repr_cap);
+    if (!vm->repr_stack) abort();
+  }
+  vm->repr_stack[vm->repr_depth++] = o;
+}
+
 static bool repr_enter(Vm *vm, Obj *o, bool *cycle) {
   *cycle = false;
   for (int i = 0; i < vm->repr_depth; i++)
@@ -121,12 +130,7 @@ static bool repr_enter(Vm *vm, Obj *o, bool *cycle) {
              "of an object");
     return false;
   }
-  if (vm->repr_depth == vm->repr_cap) {
-    vm->repr_cap = vm->repr_cap ? vm->repr_cap * 2 : 16;
-    vm->repr_stack = realloc(vm->repr_stack, sizeof(Obj *) * (size_t)vm->repr_cap);
-    if (!vm->repr_stack) abort();
-  }
-  vm->repr_stack[vm->repr_depth++] = o;
+  repr_push(vm, o);
   return true;
 }
 
@@ -356,10 +360,18 @@ static bool repr_into(Vm *vm, StrBuf *sb, Value v) {
     ObjInstance *in = (ObjInstance *)o;
     Value m;
     if (class_lookup(in->cls, vm->s_repr, &m) && !IS_NATIVE(m)) {
+      /* A user __repr__ may legitimately recurse: count depth, no cycle check. */
+      if (vm->repr_depth >= 800) {
+        vm_raise(vm, EXC_RecursionError, "maximum recursion depth exceeded while calling a "
+                 "Python object");
+        return false;
+      }
       bool cycle;
+      int depth = vm->repr_depth;
       if (!repr_enter(vm, o, &cycle)) return false;
+      if (cycle) repr_push(vm, o);
       Value r = vm_call(vm, m, 1, &v, NULL);
-      repr_leave(vm);
+      vm->repr_depth = depth;
       if (IS_ERR(r)) return false;
       if (!IS_STR(r)) {
         vm_raise(vm, EXC_TypeError, "__repr__ returned non-string (type %s)", vm_type_name(vm, r));

@@ -211,10 +211,17 @@ static void visit(Pass *p, Scope *s, Node *n) {
     else visit(p, s, n->a);
     visit(p, s, n->b);
     return;
-  case N_NAMEDEXPR:
+  case N_NAMEDEXPR: {
     visit(p, s, n->b);
-    bind_target(p, walrus_scope(s), n->a);
+    Scope *ws = walrus_scope(s);
+    bind_target(p, ws, n->a);
+    /* Inside a comprehension the name belongs to the enclosing function (a
+     * cell the comprehension reaches as a free variable) or to the module. */
+    if (n->a && n->a->kind == N_NAME)
+      for (Scope *q = s; q != ws; q = q->parent)
+        add(p, q, n->a->str, ws->kind == SC_FUNCTION ? SYM_NONLOCAL : SYM_GLOBAL);
     return;
+  }
   case N_FOR:
     visit(p, s, n->b);
     bind_target(p, s, n->a);

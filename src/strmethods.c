@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wctype.h>
 
 #include "format.h"
 
@@ -122,7 +123,8 @@ static unsigned cp_upper(unsigned c) {
   if (c >= 0x450 && c <= 0x45F) return c - 80;
   if ((c >= 0x460 && c <= 0x481) || (c >= 0x48A && c <= 0x4BF)) return (c & 1) ? c - 1 : c;
   if ((c >= 0x1E00 && c <= 0x1E95) || (c >= 0x1EA0 && c <= 0x1EFF)) return (c & 1) ? c - 1 : c;
-  return c;
+  /* Everything else: the C library's simple mapping (main sets a UTF-8 LC_CTYPE). */
+  return (unsigned)towupper((wint_t)c);
 }
 
 static unsigned cp_lower(unsigned c) {
@@ -144,7 +146,7 @@ static unsigned cp_lower(unsigned c) {
   if (c >= 0x400 && c <= 0x40F) return c + 80;
   if ((c >= 0x460 && c <= 0x481) || (c >= 0x48A && c <= 0x4BF)) return (c & 1) ? c : c + 1;
   if ((c >= 0x1E00 && c <= 0x1E95) || (c >= 0x1EA0 && c <= 0x1EFF)) return (c & 1) ? c : c + 1;
-  return c;
+  return (unsigned)towlower((wint_t)c);
 }
 
 static bool cp_isupper(unsigned c) { return cp_lower(c) != c; }
@@ -931,9 +933,30 @@ typedef enum {
   CASE_UPPER, CASE_LOWER, CASE_SWAP, CASE_TITLE, CASE_CAPITALIZE, CASE_FOLD
 } CaseMode;
 
+/* Unicode's one-to-many upper-case mappings (SpecialCasing.txt), the common
+ * ones: upper form, then title form. */
+static const struct { unsigned cp; const char *upper, *title; } special_upper[] = {
+  {0xDF, "SS", "Ss"},         {0xFB00, "FF", "Ff"},       {0xFB01, "FI", "Fi"},
+  {0xFB02, "FL", "Fl"},       {0xFB03, "FFI", "Ffi"},     {0xFB04, "FFL", "Ffl"},
+  {0xFB05, "ST", "St"},       {0xFB06, "ST", "St"},
+  {0x149, "\xCA\xBCN", "\xCA\xBCN"},                 /* ŉ -> ʼN */
+  {0x1F0, "J\xCC\x8C", "J\xCC\x8C"},                 /* ǰ -> J̌ */
+  {0x587, "\xD4\xB5\xD5\x92", "\xD4\xB5\xD6\x82"}, /* և -> ԵՒ / Եւ */
+};
+
 static void put_upper(StrBuf *sb, unsigned c, bool title) {
-  if (c == 0xDF) sb_puts(sb, title ? "Ss" : "SS");
-  else sb_put_utf8(sb, cp_upper(c));
+  for (size_t i = 0; i < sizeof special_upper / sizeof special_upper[0]; i++) {
+    if (special_upper[i].cp == c) {
+      sb_puts(sb, title ? special_upper[i].title : special_upper[i].upper);
+      return;
+    }
+  }
+  if (title) {
+    /* The title case of the digraphs DŽ/Dž/dž, LJ, NJ, DZ is the middle one. */
+    if (c >= 0x1C4 && c <= 0x1CC) { sb_put_utf8(sb, 0x1C5 + ((c - 0x1C4) / 3) * 3); return; }
+    if (c >= 0x1F1 && c <= 0x1F3) { sb_put_utf8(sb, 0x1F2); return; }
+  }
+  sb_put_utf8(sb, cp_upper(c));
 }
 
 static void put_lower(StrBuf *sb, const ObjStr *s, size_t next, unsigned c, bool prev_cased,
