@@ -1,6 +1,6 @@
 # aso: every entry point of the project.
 #   make            build build/aso (installs missing Debian packages first)
-#   make run        build and run the main example
+#   make run        build and run the main example (the seed's two tasks)
 #   make test       unit tests (cmocka) + golden tests + examples
 #   make check-asan the whole suite under AddressSanitizer + UBSan
 #   make compat     every golden test (not marked aso-only) under python3 too
@@ -119,11 +119,13 @@ golden: $(B)/aso
 
 examples-test: $(B)/aso
 	$(B)/aso test examples
+	sh tests/seed_interrupt.sh $(B)/aso
 
 test: unit golden examples-test
 
+# The main example: the seed question's two tasks taking turns (bounded).
 run: $(B)/aso
-	$(B)/aso examples/main.aso
+	$(B)/aso examples/seed_bounded.aso
 
 # The whole suite again with AddressSanitizer + UBSan, in a separate build dir.
 check-asan:

@@ -117,12 +117,13 @@ static void put_shown(StrBuf *sb, const char *s, size_t n) {
 /* ---- the test format ------------------------------------------------------ */
 
 enum {
-  DIR_EXPECT, DIR_ERROR, DIR_EXIT, DIR_STDERR, DIR_FLAGS, DIR_STDIN, DIR_ONLY, DIR_COUNT
+  DIR_EXPECT, DIR_ERROR, DIR_EXIT, DIR_STDERR, DIR_FLAGS, DIR_STDIN, DIR_ONLY, DIR_NOTEST,
+  DIR_COUNT
 };
 
 static const char *const directive_names[DIR_COUNT] = {
   "expect:", "expect-error:", "expect-exit:", "expect-stderr:", "aso-flags:", "stdin:",
-  "aso-only",
+  "aso-only", "not-a-test",
 };
 
 /* Finds the first "# DIRECTIVE" in the line [s, s+n); returns its kind and sets
@@ -205,6 +206,9 @@ void testrun_parse_spec(TestSpec *spec, const char *src, size_t len,
         spec->flags[spec->n_flags++] = xstrndup(t + i, j - i);
         i = j;
       }
+      break;
+    case DIR_NOTEST:
+      spec->not_a_test = true;
       break;
     case DIR_STDIN:
       sb_append(&spec->stdin_text, t, tn);
@@ -342,6 +346,7 @@ typedef struct {
   bool timed_out;      /* it was killed for running too long */
   bool lingered;       /* it had exited but its children held its output open */
   bool exited;         /* waitpid has collected it */
+  bool skipped;        /* marked `# not-a-test`: never run, not counted */
   int status;          /* its wait status, once exited */
   bool done;           /* report is final */
   bool passed;         /* the verdict */
@@ -391,6 +396,12 @@ static void job_start(Job *j, const char *exe, double timeout) {
   testrun_parse_spec(&j->spec, src, len, out_file, out_len);
   free(src);
   free(out_file);
+  if (j->spec.not_a_test) {  /* an endless demo: exercised elsewhere, not run here */
+    j->done = true;
+    j->passed = true;
+    j->skipped = true;
+    return;
+  }
   if (j->spec.bad) {
     StrBuf why;
     sb_init(&why);
@@ -779,7 +790,9 @@ int testrun_main(int argc, char **argv) {
     }
     while (printed < next && job[printed].done) {
       Job *j = &job[printed++];
-      if (j->passed) {
+      if (j->skipped) {
+        if (verbose) printf("skip %s\n", j->path);
+      } else if (j->passed) {
         passed++;
         if (verbose) printf("ok %s\n", j->path);
       } else {

@@ -20,6 +20,7 @@ int testrun_main(int argc, char **argv);
 typedef struct {
   StrBuf stdout_text;     /* the exact expected stdout */
   bool has_out_file;      /* stdout_text came from a sibling FILE.out */
+  bool not_a_test;        /* `# not-a-test`: an endless demo the runner skips */
   char *error;            /* `# expect-error:` text (malloc'd), or NULL */
   int exit_status;        /* `# expect-exit:` value, or -1 when absent */
   char **stderr_lines;    /* `# expect-stderr:` lines, in file order (malloc'd) */

@@ -35,7 +35,7 @@ check_one() {
   num=$1 f=$2
   res="$COMPAT_RES/$num" work="$COMPAT_RES/$num.d"
   mkdir -p "$work"
-  if grep -q '# aso-only' "$f"; then
+  if grep -q -e '# aso-only' -e '# not-a-test' "$f"; then
     echo skip > "$res"; rm -rf "$work"; return 0
   fi
   out="${f%.aso}.out"
