@@ -152,6 +152,18 @@ Value future_await_result(Vm *vm, ObjFuture *f) {
 
 /* What the coroutine of [task] did; see task_step. */
 static bool task_handle_yield(Vm *vm, ObjFuture *task, Value r) {
+  if (IS_FUTURE(r) && AS_FUTURE(r)->sleep_request) {
+    task->sleeping = true;
+    loop_add_timer(vm, task->loop, runtime_time(vm) + AS_FUTURE(r)->sleep_delay, (Obj *)task);
+    if (task->must_cancel) {
+      /* cancel() arrived during this very step: the sleep ends at once. */
+      loop_remove_timer(task->loop, task->timer_index);
+      task->sleeping = false;
+      task->must_cancel = false;
+      loop_push_ready(vm, task->loop, R_STEP, (Obj *)task, cancelled_error(vm, task));
+    }
+    return true;
+  }
   if (IS_FUTURE(r)) {
     ObjFuture *w = AS_FUTURE(r);
     if (w->loop != task->loop) {
@@ -320,6 +332,8 @@ static void future_repr_into(Vm *vm, StrBuf *sb, ObjFuture *f) {
   if (f->is_task && IS_FUTURE(f->fut_waiter)) {
     sb_puts(sb, " wait_for=");
     future_repr_into(vm, sb, AS_FUTURE(f->fut_waiter));
+  } else if (f->is_task && f->sleeping) {
+    sb_puts(sb, " wait_for=<Future pending cb=[Task.task_wakeup()]>");
   }
   sb_putc(sb, '>');
 }
@@ -437,6 +451,15 @@ static Value fut_cancel(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
   f->log_exception = false;
   if (f->state != FUT_PENDING) return BOOL_VAL(false);
   f->num_cancels++;
+  if (f->sleeping) {
+    /* Sleeping on its own timer: like cancelling the sleep's future. */
+    loop_remove_timer(f->loop, f->timer_index);
+    f->sleeping = false;
+    f->cancel_msg = msg;
+    loop_push_ready(vm, f->loop, R_STEP, (Obj *)f, cancelled_error(vm, f));
+    f->cancel_msg = UNDEF_VAL;
+    return BOOL_VAL(true);
+  }
   if (IS_FUTURE(f->fut_waiter)) {
     Value args[2] = {f->fut_waiter, IS_UNDEF(msg) ? NONE_VAL : msg};
     Value r = fut_cancel(vm, 2, args, NULL);

@@ -182,7 +182,13 @@ int interp_yield_from(Vm *vm) {
   Value r;
   bool done;
   Runtime *rt = vm->rt;
-  if (IS_FUTURE(iter)) {
+  if (IS_FUTURE(iter) && AS_FUTURE(iter)->sleep_request) {
+    /* await asyncio.sleep(d): hand the request to the task (it sets its own
+     * timer); when resumed, the await is over and gives None. */
+    f->stack[f->sp - 2] = rt->sleep0_done;
+    r = iter;
+    done = false;
+  } else if (IS_FUTURE(iter)) {
     /* await future: wait until it is done (yield it to the task), then its result. */
     ObjFuture *fut = AS_FUTURE(iter);
     if (fut->is_sleep && !fut->loop && !sleep_start(vm, fut)) {

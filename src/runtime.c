@@ -238,6 +238,15 @@ static bool run_item(Vm *vm, ObjLoop *loop, ReadyItem it) {
   }
   case R_SLEEP_DONE: {
     ObjFuture *f = (ObjFuture *)it.a;
+    if (f->is_task) {
+      /* A task's own sleep timer fired: it runs in the next iteration, the
+       * same two hops as CPython's future + call_later. */
+      if (f->sleeping) {
+        f->sleeping = false;
+        loop_push_ready(vm, f->loop, R_STEP, (Obj *)f, UNDEF_VAL);
+      }
+      return true;
+    }
     if (f->state == FUT_PENDING) future_set_result(vm, f, f->result);
     return true;
   }
@@ -759,6 +768,18 @@ static Value m_sleep(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
   if (!number_arg(vm, out[0], "delay", &delay)) return ERR_VAL;
   Value result = IS_UNDEF(out[1]) ? NONE_VAL : out[1];
   if (delay <= 0 && IS_NONE(result)) return vm->rt->sleep0;
+  if (IS_NONE(result)) {
+    /* The common case needs no object per call: a shared request, and the
+     * task that awaits it is the timer (see task_handle_yield). */
+    Value last = vm->rt->last_sleep;
+    if (IS_FUTURE(last) && AS_FUTURE(last)->sleep_delay == delay) return last;
+    ObjFuture *req = future_new(vm, NULL);
+    req->is_sleep = true;
+    req->sleep_request = true;
+    req->sleep_delay = delay;
+    vm->rt->last_sleep = OBJ_VAL(req);
+    return OBJ_VAL(req);
+  }
   /* Like CPython's sleep coroutine, nothing happens until it is awaited:
    * the loop is looked up and the timer started by sleep_start. */
   ObjFuture *f = future_new(vm, NULL);
@@ -880,6 +901,7 @@ void runtime_init(Vm *vm) {
   rt->sleep0 = OBJ_VAL(instance_new(vm, s0));
   rt->sleep0_done = OBJ_VAL(instance_new(vm, s0));
   rt->finished_unretrieved = list_new(vm, 0);
+  rt->last_sleep = UNDEF_VAL;
   const char *clock = getenv("ASO_CLOCK");
   if (clock && strcmp(clock, "virtual") == 0) runtime_use_virtual_clock(vm);
 }
@@ -891,6 +913,7 @@ void gc_mark_runtime(Vm *vm) {
   gc_mark_obj(vm, (Obj *)rt->event_loop);
   gc_mark_value(vm, rt->sleep0);
   gc_mark_value(vm, rt->sleep0_done);
+  gc_mark_value(vm, rt->last_sleep);
   gc_mark_obj(vm, (Obj *)rt->finished_unretrieved);
   gc_mark_obj(vm, (Obj *)rt->future_cls);
   gc_mark_obj(vm, (Obj *)rt->task_cls);

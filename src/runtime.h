@@ -31,6 +31,9 @@ typedef struct ObjFuture {
                              gives the result */
   double sleep_delay;     /* sleep futures: the delay; the timer starts (and
                              [loop] is set) when the sleep is first awaited */
+  bool sleep_request;     /* asyncio.sleep(d) with no result: an immutable, shared
+                             request; the awaiting task itself becomes the timer */
+  bool sleeping;          /* tasks: waiting for their own sleep timer */
   int32_t timer_index;    /* sleep futures: index in the loop's timer heap, or -1 */
   int32_t task_index;     /* tasks: index in loop->tasks while pending, or -1 */
   int32_t num_cancels;    /* tasks: cancel() requests (Task.cancelling()) */
@@ -112,6 +115,7 @@ typedef struct Runtime {
   double vnow;            /* the virtual clock's current time */
   Value sleep0;           /* the object `asyncio.sleep(0)` returns (awaits once) */
   Value sleep0_done;      /* what a suspended sleep(0) turns into */
+  Value last_sleep;       /* the last sleep request made (reused for the same delay) */
   ObjList *finished_unretrieved; /* tasks that ended with an exception */
   ObjList *coroutines;    /* coroutines made while a loop could run, to warn
                              about the ones never awaited */
