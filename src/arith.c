@@ -248,20 +248,24 @@ static Value call_dunder(Vm *vm, Value self, const char *name, Value other) {
 
 static bool notimpl(Vm *vm, Value v) { return IS_OBJ(v) && v.as.o == vm->not_implemented.as.o; }
 
+/* a op b in Python's order: a.__op__(b) (the builtin meaning when a is a
+ * builtin value), then b.__rop__(a). */
 static Value binary(Vm *vm, int op, Value a, Value b, const char *sym_suffix) {
   char name[32];
-  if (IS_INSTANCE(a) || IS_INSTANCE(b)) {
+  Value r;
+  if (IS_INSTANCE(a)) {
     snprintf(name, sizeof name, "__%s__", dunder_names[op]);
-    Value r = call_dunder(vm, a, name, b);
-    if (IS_ERR(r)) return r;
-    if (!IS_UNDEF(r) && !notimpl(vm, r)) return r;
+    r = call_dunder(vm, a, name, b);
+  } else {
+    r = builtin_binary(vm, op, a, b);
+  }
+  if (IS_ERR(r)) return r;
+  if (!IS_UNDEF(r) && !notimpl(vm, r)) return r;
+  if (IS_INSTANCE(b)) {
     snprintf(name, sizeof name, "__r%s__", dunder_names[op]);
     r = call_dunder(vm, b, name, a);
     if (IS_ERR(r)) return r;
     if (!IS_UNDEF(r) && !notimpl(vm, r)) return r;
-  } else {
-    Value r = builtin_binary(vm, op, a, b);
-    if (!IS_UNDEF(r)) return r;
   }
   return vm_raise(vm, EXC_TypeError, "unsupported operand type(s) for %s%s: '%s' and '%s'",
                   op == OP_POW && *sym_suffix ? "**" : op_symbols[op], sym_suffix,

@@ -805,12 +805,26 @@ static void compile_comp_gen(Compiler *c, Node *n, int gi, int depth_of_result) 
   place(c, exit);
 }
 
+static bool has_async_for(Node *n) {
+  for (int i = 0; i < n->list.len; i++)
+    if (n->list.items[i]->flags & NF_ASYNC) return true;
+  return false;
+}
+
 static void compile_comprehension(Compiler *c, Node *n) {
   Scope *s = n->scope;
   unit_enter(c, s);
   set_pos(c, n);
-  if (n->kind == N_GENEXP) {
+  if (s->is_async && (n->kind == N_GENEXP || has_async_for(n))) {
+    error_at(c, n, "async generator expressions and 'async for' in comprehensions are not "
+                   "supported by aso yet");
+    unit_leave(c, s->name, n->line);
+    return;
+  }
+  if (n->kind == N_GENEXP || s->is_async) {
     emit(c, OP_RETURN_GENERATOR);
+  }
+  if (n->kind == N_GENEXP) {
     compile_comp_gen(c, n, 0, 0);
     emit(c, OP_LOAD_NONE);
   } else {
@@ -827,6 +841,16 @@ static void compile_comprehension(Compiler *c, Node *n) {
   compile_expr(c, n->list.items[0]->b);
   emit(c, OP_GET_ITER);
   emit_arg(c, OP_CALL, 1);
+  if (s->is_async) {
+    /* An async comprehension (it awaits): its function is a coroutine. */
+    if (!c->u->in_async) {
+      error_at(c, n, "asynchronous comprehension outside of an asynchronous function");
+      return;
+    }
+    emit(c, OP_GET_AWAITABLE);
+    emit(c, OP_LOAD_NONE);
+    emit(c, OP_YIELD_FROM);
+  }
 }
 
 static void compile_fstring(Compiler *c, Node *n) {
@@ -1703,6 +1727,31 @@ static void compile_stmts(Compiler *c, NodeList *body) {
   for (int i = 0; i < body->len && !c->failed; i++) compile_stmt(c, body->items[i]);
 }
 
+/* True when [n] has an await (or async for/with) outside any def, lambda,
+ * class or comprehension: the REPL then runs the input as a coroutine. */
+static bool has_toplevel_await(Node *n);
+static bool list_has_await(NodeList *l) {
+  for (int i = 0; i < l->len; i++)
+    if (has_toplevel_await(l->items[i])) return true;
+  return false;
+}
+static bool has_toplevel_await(Node *n) {
+  if (!n) return false;
+  switch (n->kind) {
+  case N_AWAIT: return true;
+  case N_FUNCDEF: return list_has_await(&n->list);  /* only decorators run here */
+  case N_CLASSDEF: return list_has_await(&n->list) || list_has_await(&n->orelse);
+  case N_LAMBDA: case N_LISTCOMP: case N_SETCOMP: case N_DICTCOMP: case N_GENEXP: return false;
+  case N_FOR: case N_WITH:
+    if (n->flags & NF_ASYNC) return true;
+    break;
+  default: break;
+  }
+  return has_toplevel_await(n->a) || has_toplevel_await(n->b) || has_toplevel_await(n->c) ||
+         list_has_await(&n->list) || list_has_await(&n->body) || list_has_await(&n->orelse) ||
+         list_has_await(&n->finalbody);
+}
+
 ObjCode *compile_module(Vm *vm, Node *tree, const char *filename, bool interactive,
                         ParseError *err) {
   Arena arena;
@@ -1719,11 +1768,18 @@ ObjCode *compile_module(Vm *vm, Node *tree, const char *filename, bool interacti
   ObjCode *code = NULL;
   if (ms) {
     unit_enter(&c, ms);
+    bool coro = interactive && list_has_await(&tree->body);
+    if (coro) {
+      /* Top-level await at the REPL: the input becomes a coroutine body. */
+      c.u->in_async = true;
+      emit(&c, OP_RETURN_GENERATOR);
+    }
     compile_stmts(&c, &tree->body);
     emit(&c, OP_LOAD_NONE);
     emit(&c, OP_RETURN_VALUE);
     while (c.u->parent) unit_leave(&c, "<error>", 0);  /* only after a failure */
     code = unit_leave(&c, "<module>", 1);
+    if (coro && code) code->flags |= CODE_COROUTINE;
     if (c.failed) code = NULL;
   }
   vm->gc_disabled--;

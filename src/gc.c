@@ -31,7 +31,8 @@ static void account(Vm *vm, size_t old_size, size_t new_size) {
   vm->bytes_allocated += new_size;
   vm->bytes_allocated -= old_size;
   if (new_size > old_size &&
-      (vm->bytes_allocated > vm->next_gc || vm->gc_stress))
+      (vm->bytes_allocated > vm->next_gc ||
+       (vm->gc_stress && vm->bytes_allocated >= vm->stress_next)))
     vm->gc_pending = true;
 }
 
@@ -324,6 +325,11 @@ void gc_collect(Vm *vm) {
   sweep(vm);
   vm->next_gc = vm->bytes_allocated * GC_GROW;
   if (vm->next_gc < GC_MIN_HEAP) vm->next_gc = GC_MIN_HEAP;
+  /* Stress mode collects after every allocation while the live heap is under
+   * 1 MiB; a larger heap is collected each time it grows by 1/1024 of itself,
+   * which keeps big programs linear instead of quadratic. */
+  vm->stress_next = vm->bytes_allocated < (1u << 20) ? vm->bytes_allocated
+                                                     : vm->bytes_allocated + vm->bytes_allocated / 1024;
 }
 
 void gc_free_all(Vm *vm) {

@@ -475,6 +475,26 @@ static Value run_until_complete(Vm *vm, ObjLoop *loop, Value arg) {
   return future_await_result(vm, f);
 }
 
+Value runtime_run_until_complete(Vm *vm, ObjLoop *loop, Value arg) {
+  return run_until_complete(vm, loop, arg);
+}
+
+bool runtime_run_once(Vm *vm, ObjLoop *loop) {
+  if (!check_closed(vm, loop)) return false;
+  ObjLoop *prev = vm->rt->running;
+  bool was = loop->running;
+  loop->running = true;
+  vm->rt->running = loop;
+  bool ok = true;
+  if (loop->rcount > 0 || loop->ntimers > 0) ok = run_once(vm, loop);
+  loop->running = was;
+  loop->stopping = false;
+  vm->rt->running = prev;
+  return ok;
+}
+
+size_t runtime_ready_count(ObjLoop *loop) { return loop->rcount; }
+
 /* ---- loop methods ------------------------------------------------------------------------------ */
 
 static ObjLoop *self_loop(Vm *vm, int argc, Value *argv, const char *m) {

@@ -145,6 +145,16 @@ bool runtime_interrupted(Vm *vm);
 double runtime_time(Vm *vm);
 /* Chooses the virtual clock. */
 void runtime_use_virtual_clock(Vm *vm);
+/* The loop asyncio.get_event_loop() gives (made on first use). */
+ObjLoop *runtime_get_event_loop(Vm *vm);
+/* loop.run_until_complete(arg): runs [loop] until the coroutine or future is
+ * done; its result, or ERR_VAL. */
+Value runtime_run_until_complete(Vm *vm, ObjLoop *loop, Value arg);
+/* One iteration of [loop] (CPython's _run_once), with the loop marked as
+ * running. False when an exception (in vm->exc) must leave it. */
+bool runtime_run_once(Vm *vm, ObjLoop *loop);
+/* Callbacks ready to run in [loop]. */
+size_t runtime_ready_count(ObjLoop *loop);
 /* The builtin module _asyncio's init (registered in builtins.c's table). */
 void mod_asyncio_init(Vm *vm, ObjModule *m);
 

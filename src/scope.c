@@ -14,6 +14,7 @@ typedef struct {
   bool failed;
 } Pass;
 
+
 static void fail(Pass *p, const Node *n, const char *fmt, const char *name) {
   if (p->failed) return;
   p->failed = true;
@@ -21,7 +22,8 @@ static void fail(Pass *p, const Node *n, const char *fmt, const char *name) {
   snprintf(p->err->message, sizeof p->err->message, fmt, name);
   p->err->line = n ? n->line : 1;
   p->err->col = n ? n->col : 1;
-  p->err->end_col = p->err->col + 1;
+  p->err->end_col = n && n->end_line == n->line && n->end_col > n->col ? n->end_col
+                                                                       : p->err->col + 1;
 }
 
 static Symbol *find(Scope *s, const char *name) {
@@ -47,6 +49,7 @@ static Symbol *add(Pass *p, Scope *s, const char *name, int flags) {
   sym->name = name;
   sym->flags = flags;
   sym->slot = -1;
+  sym->decl = NULL;
   return sym;
 }
 
@@ -199,7 +202,7 @@ static void visit(Pass *p, Scope *s, Node *n) {
              nm->str);
         return;
       }
-      add(p, s, nm->str, n->kind == N_GLOBAL ? SYM_GLOBAL : SYM_NONLOCAL);
+      add(p, s, nm->str, n->kind == N_GLOBAL ? SYM_GLOBAL : SYM_NONLOCAL)->decl = n;
     }
     return;
   case N_ASSIGN:
@@ -257,6 +260,11 @@ static void visit(Pass *p, Scope *s, Node *n) {
   case N_YIELD:
   case N_YIELD_FROM:
     if (s->kind == SC_FUNCTION) s->is_generator = true;
+    visit(p, s, n->a);
+    return;
+  case N_AWAIT:
+    /* await inside a comprehension makes it an async comprehension. */
+    if (s->is_comprehension) s->is_async = true;
     visit(p, s, n->a);
     return;
   default:
@@ -347,7 +355,7 @@ static void resolve_scope(Pass *p, Scope *s) {
     Symbol *sym = &s->syms[i];
     if (sym->flags & SYM_GLOBAL) continue;
     if (sym->flags & SYM_NONLOCAL) {
-      resolve_free(p, s, sym->name, true, s->node);
+      resolve_free(p, s, sym->name, true, sym->decl ? sym->decl : s->node);
       continue;
     }
     if (s->kind == SC_FUNCTION && is_local_binding(sym)) continue;

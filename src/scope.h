@@ -36,6 +36,7 @@ typedef struct {
   const char *name;
   int flags;          /* SYM_* */
   int slot;           /* frame slot for locals, cells and frees; -1 otherwise */
+  const Node *decl;   /* the global/nonlocal statement that declared it, or NULL */
 } Symbol;
 
 typedef struct Scope Scope;

@@ -90,6 +90,7 @@ struct Vm {
   size_t bytes_allocated;    /* live bytes charged by obj_alloc/gc_realloc */
   size_t next_gc;            /* collect at the next safe point past this */
   bool gc_stress;            /* collect at every safe point that follows an allocation */
+  size_t stress_next;        /* stress mode: collect once bytes_allocated reaches this */
   bool gc_pending;           /* an allocation crossed next_gc (or stress mode) */
   int gc_disabled;           /* >0: never collect (while compiling) */
   Obj **gray;                /* mark stack */

@@ -470,8 +470,7 @@ static int verify_depth(ObjCode *c) {
     int d = depth[pc];
     int op = c->code[pc];
     int size = op_operand_size[op];
-    uint32_t arg = size == 2 ? read_u(c->code + pc + 1, 2) : size == 4 ? read_u(c->code + pc + 1, 4)
-                                                                       : 0;
+    uint32_t arg = size == 2 || size == 4 ? read_u(c->code + pc + 1, size) : 0;
     size_t next = pc + 1 + (size_t)size;
     int after = d + effect_of(op, (int)arg);
     assert_true(after >= 0);
@@ -859,7 +858,8 @@ static void test_nested_try_and_deep_stacks(void **state) {
                 "    errs = 0\n"
                 "    for i in range(300):\n"
                 "        try:\n"
-                "            v = [1, (2, 3, {'k': [boom(i), boom(i + 1)]}), len([i, boom(i + 2), 4])]\n"
+                "            v = [1, (2, 3, {'k': [boom(i), boom(i + 1)]}),\n"
+                "                 len([i, boom(i + 2), 4])]\n"
                 "            total += v[2] + v[1][2]['k'][0]\n"
                 "        except ValueError as e:\n"
                 "            errs += 1\n"
