@@ -268,7 +268,7 @@ static void coro_repr(Vm *vm, StrBuf *sb, ObjGenerator *g) {
     return;
   }
   int line = g->fn->code->firstline;
-  Fiber *f = g->fiber;
+  Fiber *f = &g->fiber;
   if (g->state != GEN_CREATED && f && f->nframes > 0) {
     CallFrame *fr = &f->frames[f->nframes - 1];
     size_t pc = (size_t)(fr->ip - fr->fn->code->code);

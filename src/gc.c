@@ -80,7 +80,7 @@ static void mark_values(Vm *vm, Value *vs, size_t n) {
   for (size_t i = 0; i < n; i++) gc_mark_value(vm, vs[i]);
 }
 
-static void mark_fiber(Vm *vm, Fiber *f) {
+void gc_mark_fiber(Vm *vm, Fiber *f) {
   mark_values(vm, f->stack, (size_t)f->sp);
   for (int i = 0; i < f->nframes; i++) gc_mark_obj(vm, (Obj *)f->frames[i].fn);
   gc_mark_value(vm, f->handling);
@@ -203,7 +203,7 @@ static void blacken(Vm *vm, Obj *o) {
     break;
   }
   case OBJ_FIBER:
-    mark_fiber(vm, (Fiber *)o);
+    gc_mark_fiber(vm, (Fiber *)o);
     break;
   case OBJ_SUPER:
     gc_mark_obj(vm, (Obj *)((ObjSuper *)o)->start);
@@ -255,6 +255,13 @@ static void trace(Vm *vm) {
 
 /* ---- freeing ------------------------------------------------------------------- */
 
+void gc_free_fiber_buffers(Vm *vm, Fiber *f) {
+  if (!f->inline_stack) gc_realloc(vm, f->stack, sizeof(Value) * (size_t)f->cap, 0);
+  if (!f->inline_frames) gc_realloc(vm, f->frames, sizeof(CallFrame) * (size_t)f->frame_cap, 0);
+  f->stack = NULL;
+  f->frames = NULL;
+}
+
 void gc_free_obj(Vm *vm, Obj *o) {
   switch ((ObjType)o->type) {
   case OBJ_LIST: {
@@ -280,12 +287,9 @@ void gc_free_obj(Vm *vm, Obj *o) {
     free(c->gcache);
     break;
   }
-  case OBJ_FIBER: {
-    Fiber *f = (Fiber *)o;
-    gc_realloc(vm, f->stack, sizeof(Value) * (size_t)f->cap, 0);
-    gc_realloc(vm, f->frames, sizeof(CallFrame) * (size_t)f->frame_cap, 0);
+  case OBJ_FIBER:
+    gc_free_fiber_buffers(vm, (Fiber *)o);
     break;
-  }
   case OBJ_GENERATOR:
     gc_generator_free(vm, o);
     break;

@@ -16,6 +16,11 @@ void gc_free_all(Vm *vm);
 /* Marks [o] / the object in [v] as reachable (pushes it on the gray stack). */
 void gc_mark_obj(Vm *vm, Obj *o);
 void gc_mark_value(Vm *vm, Value v);
+/* Marks what a fiber holds (its stack up to sp, its frames' functions). */
+struct Fiber;
+void gc_mark_fiber(Vm *vm, struct Fiber *f);
+/* Frees a fiber's stack and frames unless they live inside their owner. */
+void gc_free_fiber_buffers(Vm *vm, struct Fiber *f);
 /* Frees one object and its buffers. */
 void gc_free_obj(Vm *vm, Obj *o);
 

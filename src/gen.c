@@ -23,12 +23,22 @@ Value interp_make_generator(Vm *vm) {
   ObjCode *code = fr->fn->code;
   int first = fr->base - 1;           /* the callee slot */
   int count = f->sp - first;
-  ObjGenerator *g = (ObjGenerator *)obj_alloc(vm, sizeof(ObjGenerator), OBJ_GENERATOR);
+  /* One allocation: the generator, its fiber's first frame and its stack. */
+  int nstack = count + code->max_stack;
+  size_t size = sizeof(ObjGenerator) + sizeof(CallFrame) + sizeof(Value) * (size_t)nstack;
+  ObjGenerator *g = (ObjGenerator *)obj_alloc(vm, size, OBJ_GENERATOR);
   g->fn = fr->fn;
   g->state = GEN_CREATED;
   g->is_coroutine = (code->flags & CODE_COROUTINE) != 0;
   g->value = NONE_VAL;
-  Fiber *nf = fiber_new(vm, count + code->max_stack + 4);
+  Fiber *nf = &g->fiber;
+  nf->frames = (CallFrame *)((char *)g + sizeof(ObjGenerator));
+  nf->frame_cap = 1;
+  nf->inline_frames = true;
+  nf->stack = (Value *)((char *)nf->frames + sizeof(CallFrame));
+  nf->cap = nstack;
+  nf->inline_stack = true;
+  nf->handling = UNDEF_VAL;
   memcpy(nf->stack, f->stack + first, sizeof(Value) * (size_t)count);
   nf->stack[0] = OBJ_VAL(g);
   nf->sp = count;
@@ -39,7 +49,6 @@ Value interp_make_generator(Vm *vm) {
   nfr->base = 1;
   nfr->flags = FRAME_GEN;
   nf->owner = (Obj *)g;
-  g->fiber = nf;
   if (g->is_coroutine && f->nframes >= 2) {
     CallFrame *caller = &f->frames[f->nframes - 2];
     g->origin_fn = caller->fn;
@@ -55,7 +64,7 @@ Value interp_make_generator(Vm *vm) {
 }
 
 static void switch_back(Vm *vm, ObjGenerator *g) {
-  Fiber *nf = g->fiber;
+  Fiber *nf = &g->fiber;
   vm->fiber = nf->parent;
   nf->parent = NULL;
 }
@@ -99,7 +108,7 @@ Value interp_generator_raised(Vm *vm) {
 }
 
 static Value resume(Vm *vm, ObjGenerator *g, bool throwing) {
-  Fiber *nf = g->fiber;
+  Fiber *nf = &g->fiber;
   nf->parent = vm->fiber;
   vm->fiber = nf;
   g->state = GEN_RUNNING;
@@ -133,8 +142,8 @@ Value gen_send(Vm *vm, ObjGenerator *g, Value v) {
       return vm_raise(vm, EXC_TypeError, "can't send non-None value to a just-started %s",
                       g->is_coroutine ? "coroutine" : "generator");
   } else {
-    fiber_reserve(vm, g->fiber, 1);
-    g->fiber->stack[g->fiber->sp++] = v;
+    fiber_reserve(vm, &g->fiber, 1);
+    g->fiber.stack[g->fiber.sp++] = v;
   }
   return resume(vm, g, false);
 }
@@ -145,7 +154,7 @@ Value gen_throw(Vm *vm, ObjGenerator *g, Value exc) {
     vm->exc = exc;
     return ERR_VAL;
   }
-  Fiber *nf = g->fiber;
+  Fiber *nf = &g->fiber;
   CallFrame *fr = &nf->frames[nf->nframes - 1];
   /* Suspended in `yield from` / `await`: the delegate gets the exception first. */
   if (g->state == GEN_SUSPENDED && *fr->ip == OP_YIELD_FROM) {
@@ -366,8 +375,8 @@ static Value gen_close_m(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
   if (g->state == GEN_DONE) return NONE_VAL;
   if (g->state == GEN_CREATED) {
     g->state = GEN_DONE;
-    g->fiber->sp = 0;
-    g->fiber->nframes = 0;
+    g->fiber.sp = 0;
+    g->fiber.nframes = 0;
     return NONE_VAL;
   }
   Value e = vm_new_exception(vm, vm->exc_classes[EXC_GeneratorExit], 0, NULL);
@@ -403,10 +412,10 @@ void gen_methods_init(Vm *vm) {
 
 void gc_generator_blacken(Vm *vm, Obj *o) {
   ObjGenerator *g = (ObjGenerator *)o;
-  gc_mark_obj(vm, (Obj *)g->fiber);
+  gc_mark_fiber(vm, &g->fiber);
   gc_mark_obj(vm, (Obj *)g->fn);
   gc_mark_value(vm, g->value);
   gc_mark_obj(vm, (Obj *)g->origin_fn);
 }
 
-void gc_generator_free(Vm *vm, Obj *o) { (void)vm; (void)o; }
+void gc_generator_free(Vm *vm, Obj *o) { gc_free_fiber_buffers(vm, &((ObjGenerator *)o)->fiber); }

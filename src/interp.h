@@ -19,15 +19,17 @@ typedef enum { GEN_CREATED, GEN_SUSPENDED, GEN_RUNNING, GEN_DONE } GenState;
 
 /* A generator or coroutine: a suspended frame on a fiber of its own. */
 typedef struct ObjGenerator {
-  Obj obj;
-  Fiber *fiber;        /* holds the body frame while suspended */
+  Fiber fiber;         /* its own fiber, embedded: fiber.obj is the generator's
+                          object header (type OBJ_GENERATOR), and the first
+                          frame and stack live in the same allocation, right
+                          after this struct, until they outgrow it */
   ObjFunction *fn;     /* the generator function (name, code) */
   uint8_t state;       /* a GenState */
   bool is_coroutine;   /* made by an async def */
   bool awaited;        /* a coroutine that was awaited/scheduled at least once */
+  uint32_t origin_pc;  /* coroutines: where it was made (for "was never awaited") */
   Value value;         /* scratch: the last yielded/returned value */
   ObjFunction *origin_fn; /* coroutines: the function that called it into being */
-  uint32_t origin_pc;  /* ... and where (for "was never awaited") */
 } ObjGenerator;
 
 /* ---- dispatch-loop helpers (interp.c) ---- */

@@ -1040,7 +1040,7 @@ void runtime_check_fresh_coroutines(Vm *vm, bool all) {
     ObjGenerator *g = rt->fresh[i];
     bool fresh = g->state == GEN_CREATED && !g->awaited;
     if (!fresh) continue;
-    if (all || !g->obj.marked) {
+    if (all || !g->fiber.obj.marked) {
       warn_never_awaited(vm, g);
       continue;
     }

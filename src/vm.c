@@ -41,16 +41,32 @@ Fiber *fiber_new(Vm *vm, int slots) {
 void fiber_reserve(Vm *vm, Fiber *f, int extra) {
   if (f->sp + extra <= f->cap) return;
   int cap = f->cap * 2;
+  if (cap < 8) cap = 8;
   while (cap < f->sp + extra) cap *= 2;
-  f->stack = gc_realloc(vm, f->stack, sizeof(Value) * (size_t)f->cap, sizeof(Value) * (size_t)cap);
+  if (f->inline_stack) {
+    /* Outgrowing the stack that lives inside a generator: move it out. */
+    Value *s = gc_realloc(vm, NULL, 0, sizeof(Value) * (size_t)cap);
+    memcpy(s, f->stack, sizeof(Value) * (size_t)f->sp);
+    f->stack = s;
+    f->inline_stack = false;
+  } else {
+    f->stack = gc_realloc(vm, f->stack, sizeof(Value) * (size_t)f->cap, sizeof(Value) * (size_t)cap);
+  }
   f->cap = cap;
 }
 
 static CallFrame *fiber_push_frame(Vm *vm, Fiber *f) {
   if (f->nframes == f->frame_cap) {
-    int cap = f->frame_cap * 2;
-    f->frames = gc_realloc(vm, f->frames, sizeof(CallFrame) * (size_t)f->frame_cap,
-                           sizeof(CallFrame) * (size_t)cap);
+    int cap = f->frame_cap < 2 ? 4 : f->frame_cap * 2;
+    if (f->inline_frames) {
+      CallFrame *fr = gc_realloc(vm, NULL, 0, sizeof(CallFrame) * (size_t)cap);
+      memcpy(fr, f->frames, sizeof(CallFrame) * (size_t)f->nframes);
+      f->frames = fr;
+      f->inline_frames = false;
+    } else {
+      f->frames = gc_realloc(vm, f->frames, sizeof(CallFrame) * (size_t)f->frame_cap,
+                             sizeof(CallFrame) * (size_t)cap);
+    }
     f->frame_cap = cap;
   }
   return &f->frames[f->nframes++];

@@ -44,6 +44,8 @@ typedef struct Fiber {
                           __context__), UNDEF when none */
   struct Fiber *parent; /* the fiber that resumed this one (generators), or NULL */
   Obj *owner;          /* the generator or task this fiber belongs to, or NULL */
+  bool inline_stack;   /* [stack] lives inside the owner's allocation (not freed alone) */
+  bool inline_frames;  /* [frames] likewise */
 } Fiber;
 
 /* Makes a fiber with room for [slots] values. */
