@@ -60,6 +60,7 @@ ObjFuture *task_new(Vm *vm, ObjLoop *loop, ObjGenerator *coro, ObjStr *name) {
   if (!name) t->number = ++vm->rt->task_counter;
   loop_track_task(vm, loop, t);
   loop_push_ready(vm, loop, R_STEP, (Obj *)t, UNDEF_VAL);
+  if (vm->rt->trace) runtime_trace(vm, loop, TR_TASK_CREATED, t, NULL);
   return t;
 }
 
@@ -197,6 +198,42 @@ static bool task_handle_yield(Vm *vm, ObjFuture *task, Value r) {
   return true;
 }
 
+/* Tells the trace hook how a step ended: what the task now waits on, or how
+ * it finished. */
+static void trace_step_end(Vm *vm, ObjFuture *task, Value r) {
+  StrBuf sb;
+  sb_init(&sb);
+  TraceKind kind = TR_TASK_SUSPENDED;
+  if (task->state == FUT_CANCELLED) {
+    kind = TR_TASK_DONE;
+    sb_puts(&sb, "cancelled");
+  } else if (task->state == FUT_FINISHED) {
+    kind = TR_TASK_DONE;
+    ObjStr *s = vm_repr(vm, IS_UNDEF(task->exception) ? task->result : task->exception);
+    if (!s) vm->exc = UNDEF_VAL;
+    sb_printf(&sb, "%s=%s", IS_UNDEF(task->exception) ? "result" : "exception",
+              s ? s->chars : "?");
+  } else if (task->sleeping) {
+    sb_printf(&sb, "sleep until %.3f", task->loop->timers[task->timer_index].when);
+  } else if (IS_FUTURE(task->fut_waiter)) {
+    ObjFuture *w = AS_FUTURE(task->fut_waiter);
+    if (w->is_task) {
+      if (w->name) sb_printf(&sb, "task %s", w->name->chars);
+      else sb_printf(&sb, "task Task-%lld", (long long)w->number);
+    } else if (w->is_sleep) {
+      sb_puts(&sb, "sleep");
+    } else if (w->children) {
+      sb_puts(&sb, "gather");
+    } else {
+      sb_puts(&sb, "future");
+    }
+  } else {
+    sb_puts(&sb, "ready (sleep(0): back of the queue)");
+  }
+  runtime_trace(vm, task->loop, kind, task, sb.data);
+  sb_free(&sb);
+}
+
 bool task_step(Vm *vm, ObjFuture *task, Value exc) {
   if (task->state != FUT_PENDING) return true;
   if (task->must_cancel) {
@@ -211,6 +248,7 @@ bool task_step(Vm *vm, ObjFuture *task, Value exc) {
   loop->current = task;
   vm_push_root(vm, OBJ_VAL(task));
   ObjGenerator *coro = task->coro;
+  if (vm->rt->trace) runtime_trace(vm, loop, TR_TASK_RESUMED, task, IS_UNDEF(exc) ? NULL : "throw");
   Value r = IS_UNDEF(exc) ? gen_send(vm, coro, NONE_VAL) : gen_throw(vm, coro, exc);
   loop->current = prev;
   bool ok = true;
@@ -244,6 +282,7 @@ bool task_step(Vm *vm, ObjFuture *task, Value exc) {
   } else {
     task_handle_yield(vm, task, r);
   }
+  if (vm->rt->trace) trace_step_end(vm, task, r);
   vm_pop_root(vm, 1);
   return ok;
 }

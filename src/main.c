@@ -15,6 +15,7 @@
 #include "interp.h"
 #include "parse.h"
 #include "runtime.h"
+#include "lint.h"
 #include "testrun.h"
 
 char *aso_read_file(const char *path, size_t *len);
@@ -26,6 +27,8 @@ static void usage(FILE *f) {
         "       aso test PATH...                 run golden tests (# expect: lines)\n"
         "options:\n"
         "  --dis        print the bytecode of every function instead of running\n"
+        "  --check      compile without running; warn about every loop in an async def\n"
+        "               that can go round without reaching an await (it starves others)\n"
         "  --clock=virtual  asyncio time jumps to the next timer instead of waiting\n"
         "               (also ASO_CLOCK=virtual); --clock=real is the default\n"
         "  --version    print the version\n"
@@ -57,6 +60,27 @@ static int exit_status(Vm *vm) {
   return 1;
 }
 
+/* aso --check: compile (syntax errors exit 1), then the starvation lint. */
+static int check_source(Vm *vm, const char *filename, const char *src, size_t len) {
+  Arena arena;
+  arena_init(&arena);
+  ParseError err;
+  memset(&err, 0, sizeof err);
+  dict_set_str(vm, vm->sources, str_from_c(vm, filename), OBJ_VAL(str_new(vm, src, len)));
+  Node *tree = parse_source(&arena, filename, src, len, &err);
+  ObjCode *code = tree ? compile_module(vm, tree, filename, false, &err) : NULL;
+  int status = 0;
+  if (!code) {
+    vm_syntax_error(vm, filename, src, &err);
+    vm_print_exception(vm);
+    status = 1;
+  } else {
+    lint_check(filename, src, tree, stdout);
+  }
+  arena_free(&arena);
+  return status;
+}
+
 static int disassemble_source(Vm *vm, const char *filename, const char *src, size_t len) {
   Arena arena;
   arena_init(&arena);
@@ -84,13 +108,14 @@ static void on_sigint(int sig) {
 
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "test") == 0) return testrun_main(argc - 2, argv + 2);
-  bool dis = false;
+  bool dis = false, check = false;
   const char *clock = NULL;
   const char *code_arg = NULL;
   int i = 1;
   for (; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--dis") == 0) dis = true;
+    else if (strcmp(a, "--check") == 0) check = true;
     else if (strncmp(a, "--clock=", 8) == 0) {
       clock = a + 8;
       if (strcmp(clock, "virtual") != 0 && strcmp(clock, "real") != 0) {
@@ -160,7 +185,9 @@ int main(int argc, char **argv) {
   }
 
   int status = 0;
-  if (dis) {
+  if (check) {
+    status = check_source(vm, filename, src, len);
+  } else if (dis) {
     status = disassemble_source(vm, filename, src, len);
   } else {
     ObjModule *m = vm_run_source(vm, "__main__", filename, src, len);

@@ -168,6 +168,58 @@ void loop_report_exception(Vm *vm, const char *message, Value exc, Value context
   }
 }
 
+/* ---- tracing ------------------------------------------------------------------------------------- */
+
+/* The innermost frame of a generator's await chain: while suspended in
+ * YIELD_FROM, the awaited object sits under the sent value on the stack. */
+static CallFrame *innermost(ObjGenerator *g) {
+  for (int guard = 0; guard < 1000 && g; guard++) {
+    Fiber *f = &g->fiber;
+    if (f->nframes == 0) return NULL;
+    CallFrame *fr = &f->frames[f->nframes - 1];
+    if (g->state == GEN_SUSPENDED && *fr->ip == OP_YIELD_FROM && f->sp >= 1) {
+      Value inner = f->stack[f->sp - 1];
+      if (IS_OBJT(inner, OBJ_GENERATOR) && ((ObjGenerator *)AS_OBJ(inner))->state != GEN_DONE) {
+        g = (ObjGenerator *)AS_OBJ(inner);
+        continue;
+      }
+    }
+    return fr;
+  }
+  return NULL;
+}
+
+bool runtime_task_location(ObjFuture *task, const char **func, const char **file, int *line) {
+  if (!task->is_task || !task->coro) return false;
+  ObjGenerator *g = task->coro;
+  if (g->state == GEN_DONE) return false;
+  CallFrame *fr = innermost(g);
+  if (!fr) return false;
+  ObjCode *c = fr->fn->code;
+  size_t pc = (size_t)(fr->ip - c->code);
+  *func = fr->fn->qualname->chars;
+  *file = c->filename->chars;
+  *line = g->state == GEN_CREATED ? c->firstline : code_line_at(c, pc > 0 ? pc - 1 : 0, NULL, NULL);
+  if (g->state == GEN_SUSPENDED && *fr->ip == OP_YIELD_FROM) *line = code_line_at(c, pc, NULL, NULL);
+  return true;
+}
+
+void runtime_trace(Vm *vm, ObjLoop *loop, TraceKind kind, ObjFuture *task, const char *what) {
+  Runtime *rt = vm->rt;
+  if (!rt->trace) return;
+  TraceEvent ev;
+  memset(&ev, 0, sizeof ev);
+  ev.kind = kind;
+  ev.iteration = loop ? loop->iteration : 0;
+  ev.time = runtime_time(vm);
+  ev.task = task;
+  ev.what = what;
+  ev.ready = loop ? loop->rcount : 0;
+  const char *func;
+  if (task) runtime_task_location(task, &func, &ev.file, &ev.line);
+  rt->trace(vm, &ev, rt->trace_data);
+}
+
 /* ---- callbacks ----------------------------------------------------------------------------------- */
 
 static bool is_fatal(Vm *vm, Value e) {
@@ -221,6 +273,13 @@ static bool run_item(Vm *vm, ObjLoop *loop, ReadyItem it) {
   case R_HANDLE: {
     ObjHandle *h = (ObjHandle *)it.a;
     if (h->cancelled) return true;
+    if (vm->rt->trace) {
+      StrBuf sb;
+      sb_init(&sb);
+      callback_name(vm, h->callback, &sb);
+      runtime_trace(vm, loop, TR_CALLBACK, NULL, sb.data);
+      sb_free(&sb);
+    }
     vm_push_root(vm, OBJ_VAL(h));
     bool ok = run_callback(vm, h->callback, h->args ? (int)h->args->len : 0,
                            h->args ? h->args->items : NULL);
@@ -289,6 +348,7 @@ static bool wait_until(Vm *vm, double when) {
 /* One iteration of the loop. False when an exception must leave it. */
 static bool run_once(Vm *vm, ObjLoop *loop) {
   loop->iteration++;
+  if (vm->rt->trace) runtime_trace(vm, loop, TR_ITERATION, NULL, NULL);
   if (loop->rcount == 0 && !loop->stopping) {
     if (loop->ntimers > 0) {
       double when = loop->timers[0].when;
@@ -308,6 +368,10 @@ static bool run_once(Vm *vm, ObjLoop *loop) {
   double end = runtime_time(vm) + 1e-9;
   while (loop->ntimers > 0 && loop->timers[0].when < end) {
     Obj *t = pop_timer(loop);
+    if (vm->rt->trace)
+      runtime_trace(vm, loop, TR_TIMER, t->type == OBJ_FUTURE && ((ObjFuture *)t)->is_task
+                                            ? (ObjFuture *)t : NULL,
+                    t->type == OBJ_HANDLE ? "call_later handle" : "sleep");
     if (t->type == OBJ_HANDLE) {
       if (!((ObjHandle *)t)->cancelled) loop_push_ready(vm, loop, R_HANDLE, t, UNDEF_VAL);
     } else {

@@ -106,6 +106,30 @@ struct ObjLoop {
   int64_t iteration;      /* number of _run_once iterations so far */
 };
 
+/* ---- tracing (aso --trace, --timeline): events the loop reports ---- */
+typedef enum {
+  TR_ITERATION,   /* a _run_once iteration begins: [ready] callbacks are ready */
+  TR_TASK_CREATED,/* [task] was created (by the code at [file]:[line]) */
+  TR_TASK_RESUMED,/* [task] gets the CPU ([file]:[line] is where it resumes) */
+  TR_TASK_SUSPENDED, /* [task] gave the CPU back at [file]:[line], waiting on [what] */
+  TR_TASK_DONE,   /* [task] finished: [what] is "result=...", "exception=..." or "cancelled" */
+  TR_CALLBACK,    /* a callback ran: [what] names it */
+  TR_TIMER        /* a timer fired: [what] names its target */
+} TraceKind;
+
+typedef struct {
+  TraceKind kind;
+  int64_t iteration;      /* the loop iteration number */
+  double time;            /* the loop's clock */
+  ObjFuture *task;        /* the task, for task events, else NULL */
+  const char *what;       /* a short description (see TraceKind), or NULL */
+  const char *file;       /* a source location, or NULL */
+  int line;
+  size_t ready;           /* TR_ITERATION: callbacks ready */
+} TraceEvent;
+
+typedef void (*TraceHook)(Vm *vm, const TraceEvent *ev, void *data);
+
 /* The per-VM state of the runtime (vm->rt). */
 typedef struct Runtime {
   ObjLoop *running;       /* the loop inside run_forever, or NULL */
@@ -120,6 +144,8 @@ typedef struct Runtime {
   ObjList *coroutines;    /* coroutines made while a loop could run, to warn
                              about the ones never awaited */
   ObjClass *future_cls, *task_cls, *loop_cls, *handle_cls, *timer_handle_cls;
+  TraceHook trace;        /* called for every scheduling event, or NULL */
+  void *trace_data;       /* passed to [trace] */
   ObjGenerator **fresh;   /* coroutines not yet started (weak): the GC warns
                              about the ones that die never awaited */
   size_t nfresh, freshcap;
@@ -164,6 +190,13 @@ void loop_add_timer(Vm *vm, ObjLoop *loop, double when, Obj *target);
 void loop_remove_timer(ObjLoop *loop, int32_t index);
 /* CPython's default exception handler: prints "message" and the exception. */
 void loop_report_exception(Vm *vm, const char *message, Value exc, Value context_obj);
+
+/* Where [task]'s coroutine chain is: the innermost awaiting coroutine's
+ * function name, file and line (for traces, :tasks and call graphs). Returns
+ * false when the task has no frame (finished or not started). */
+bool runtime_task_location(ObjFuture *task, const char **func, const char **file, int *line);
+/* Reports an event to the trace hook (cheap when there is none). */
+void runtime_trace(Vm *vm, ObjLoop *loop, TraceKind kind, ObjFuture *task, const char *what);
 
 /* ---- futures and tasks (future.c) ---- */
 ObjFuture *future_new(Vm *vm, ObjLoop *loop);
