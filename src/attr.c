@@ -8,6 +8,7 @@
 #include "collections.h"
 #include "compiler.h"
 #include "interp.h"
+#include "runtime.h"
 #include "strmethods.h"
 
 /* ---- attributes ---------------------------------------------------------------------------- */
@@ -134,6 +135,9 @@ static Value special_attr(Vm *vm, Value obj, ObjStr *name) {
     if (name_is(name, "co_name")) return OBJ_VAL(c->name);
     if (name_is(name, "co_filename")) return OBJ_VAL(c->filename);
     if (name_is(name, "co_firstlineno")) return INT_VAL(c->firstline);
+  } else if (IS_OBJT(obj, OBJ_LOOP)) {
+    if (name_is(name, "slow_callback_duration"))
+      return FLOAT_VAL(((ObjLoop *)AS_OBJ(obj))->slow_callback_duration);
   } else if (IS_INTLIKE(obj) || IS_FLOAT(obj)) {
     if (name_is(name, "real")) return IS_BOOL(obj) ? INT_VAL(INTLIKE(obj)) : obj;
     if (name_is(name, "imag")) return IS_FLOAT(obj) ? FLOAT_VAL(0.0) : INT_VAL(0);
@@ -237,6 +241,10 @@ int vm_setattr(Vm *vm, Value obj, ObjStr *name, Value v) {
     if (name == vm->s_qualname && IS_STR(v)) { f->qualname = AS_STR(v); return 0; }
     if (!f->attrs) f->attrs = dict_new(vm);
     dict_set_str(vm, f->attrs, name, v);
+    return 0;
+  }
+  if (IS_OBJT(obj, OBJ_LOOP) && name_is(name, "slow_callback_duration") && IS_NUMBER(v)) {
+    ((ObjLoop *)AS_OBJ(obj))->slow_callback_duration = IS_FLOAT(v) ? AS_FLOAT(v) : (double)INTLIKE(v);
     return 0;
   }
   Value cv;

@@ -79,7 +79,11 @@ ObjModule *vm_import(Vm *vm, ObjStr *name) {
       if (strcmp(e->name, name->chars) != 0) continue;
       char fname[256];
       snprintf(fname, sizeof fname, "<aso stdlib>/%s.aso", e->name);
+      /* Library set-up does not count against --max-steps. */
+      bool counting = vm->count_steps;
+      vm->count_steps = false;
       m = run_module(vm, name, fname, e->source, strlen(e->source));
+      vm->count_steps = counting;
       if (!m) return NULL;
       break;
     }

@@ -29,6 +29,10 @@ static void usage(FILE *f) {
         "  --dis        print the bytecode of every function instead of running\n"
         "  --check      compile without running; warn about every loop in an async def\n"
         "               that can go round without reaching an await (it starves others)\n"
+        "  --max-steps N  stop after N instructions (exit status 3), naming the task and\n"
+        "               line that was running: a safe way to run a starving program\n"
+        "  --debug      asyncio debug mode (as PYTHONASYNCIODEBUG=1): warn about steps that\n"
+        "               hold the CPU longer than loop.slow_callback_duration (0.1 s)\n"
         "  --clock=virtual  asyncio time jumps to the next timer instead of waiting\n"
         "               (also ASO_CLOCK=virtual); --clock=real is the default\n"
         "  --version    print the version\n"
@@ -108,7 +112,8 @@ static void on_sigint(int sig) {
 
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "test") == 0) return testrun_main(argc - 2, argv + 2);
-  bool dis = false, check = false;
+  bool dis = false, check = false, debug = false;
+  long long max_steps = 0;
   const char *clock = NULL;
   const char *code_arg = NULL;
   int i = 1;
@@ -116,6 +121,16 @@ int main(int argc, char **argv) {
     const char *a = argv[i];
     if (strcmp(a, "--dis") == 0) dis = true;
     else if (strcmp(a, "--check") == 0) check = true;
+    else if (strcmp(a, "--debug") == 0) debug = true;
+    else if (strncmp(a, "--max-steps=", 12) == 0 || strcmp(a, "--max-steps") == 0) {
+      const char *n = a[11] == '=' ? a + 12 : (i + 1 < argc ? argv[++i] : "");
+      char *end;
+      max_steps = strtoll(n, &end, 10);
+      if (*n == '\0' || *end || max_steps <= 0) {
+        fprintf(stderr, "aso: --max-steps takes a positive number of instructions\n");
+        return 2;
+      }
+    }
     else if (strncmp(a, "--clock=", 8) == 0) {
       clock = a + 8;
       if (strcmp(clock, "virtual") != 0 && strcmp(clock, "real") != 0) {
@@ -167,6 +182,11 @@ int main(int argc, char **argv) {
   Vm *vm = vm_new();
   if (clock && strcmp(clock, "virtual") == 0) runtime_use_virtual_clock(vm);
   if (clock && strcmp(clock, "real") == 0) vm->rt->virtual_clock = false;
+  if (debug) vm->rt->debug_default = true;
+  if (max_steps) {
+    vm->max_steps = max_steps;
+    vm->count_steps = true;
+  }
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_sigint;

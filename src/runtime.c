@@ -319,6 +319,20 @@ static bool run_item(Vm *vm, ObjLoop *loop, ReadyItem it) {
   return true;
 }
 
+/* Debug mode: CPython's "Executing <Task ...> took 0.120 seconds" warning for
+ * a step that held the CPU too long, plus how many instructions it ran
+ * without awaiting (the count that explains it). */
+static void report_slow(Vm *vm, ObjLoop *loop, ReadyItem it, double dt, int64_t steps) {
+  if (dt < loop->slow_callback_duration) return;
+  ObjStr *r = NULL;
+  if (it.a && it.a->type == OBJ_FUTURE) r = future_repr(vm, (ObjFuture *)it.a);
+  else if (it.a) r = vm_repr(vm, OBJ_VAL(it.a));
+  if (!r) vm->exc = UNDEF_VAL;
+  fflush(vm->out);
+  fprintf(vm->err, "Executing %s took %.3f seconds\n", r ? r->chars : "<callback>", dt);
+  fprintf(vm->err, "aso: that step ran %lld instructions without awaiting\n", (long long)steps);
+}
+
 /* ---- waiting ------------------------------------------------------------------------------------ */
 
 volatile sig_atomic_t aso_sigint;
@@ -384,7 +398,11 @@ static bool run_once(Vm *vm, ObjLoop *loop) {
     /* Keep the item's objects alive while it runs. */
     vm_push_root(vm, OBJ_VAL(it.a));
     vm_push_root(vm, it.b);
+    double t0 = 0;
+    int64_t steps0 = vm->steps;
+    if (loop->debug) t0 = runtime_time(vm);  /* the loop's clock: virtual time is exact */
     bool ok = run_item(vm, loop, it);
+    if (loop->debug) report_slow(vm, loop, it, runtime_time(vm) - t0, vm->steps - steps0);
     vm_pop_root(vm, 2);
     if (!ok) return false;
     if (vm->gc_pending) gc_collect(vm);
@@ -429,7 +447,13 @@ static bool run_forever(Vm *vm, ObjLoop *loop) {
 /* ---- loops ------------------------------------------------------------------------------------ */
 
 static ObjLoop *loop_new(Vm *vm) {
-  return (ObjLoop *)obj_alloc(vm, sizeof(ObjLoop), OBJ_LOOP);
+  ObjLoop *l = (ObjLoop *)obj_alloc(vm, sizeof(ObjLoop), OBJ_LOOP);
+  l->slow_callback_duration = 0.1;
+  if (vm->rt->debug_default) {
+    l->debug = true;
+    vm->count_steps = true;
+  }
+  return l;
 }
 
 ObjLoop *runtime_get_event_loop(Vm *vm) {
@@ -715,6 +739,7 @@ static Value loop_set_debug(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
   int t = vm_truthy(vm, argv[1]);
   if (t < 0) return ERR_VAL;
   loop->debug = t;
+  if (t) vm->count_steps = true;
   return NONE_VAL;
 }
 
@@ -986,6 +1011,8 @@ void runtime_init(Vm *vm) {
   rt->sleep0_done = OBJ_VAL(instance_new(vm, s0));
   rt->finished_unretrieved = list_new(vm, 0);
   rt->last_sleep = UNDEF_VAL;
+  const char *dbg = getenv("PYTHONASYNCIODEBUG");
+  if (dbg && *dbg) rt->debug_default = true;
   const char *clock = getenv("ASO_CLOCK");
   if (clock && strcmp(clock, "virtual") == 0) runtime_use_virtual_clock(vm);
 }

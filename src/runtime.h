@@ -104,6 +104,7 @@ struct ObjLoop {
   ObjFuture *current;     /* the task whose step is running, or NULL */
   bool running, stopping, closed, debug;
   int64_t iteration;      /* number of _run_once iterations so far */
+  double slow_callback_duration; /* debug mode: warn about steps longer than this */
 };
 
 /* ---- tracing (aso --trace, --timeline): events the loop reports ---- */
@@ -136,6 +137,8 @@ typedef struct Runtime {
   ObjLoop *event_loop;    /* set_event_loop()'s loop, or NULL */
   int64_t task_counter;   /* for "Task-N" names */
   bool virtual_clock;     /* --clock=virtual: time jumps to the next timer */
+  bool debug_default;     /* new loops start in debug mode (aso --debug,
+                             PYTHONASYNCIODEBUG=1) */
   double vnow;            /* the virtual clock's current time */
   Value sleep0;           /* the object `asyncio.sleep(0)` returns (awaits once) */
   Value sleep0_done;      /* what a suspended sleep(0) turns into */

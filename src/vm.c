@@ -471,7 +471,6 @@ static Value run(Vm *vm, bool throwing) {
   } while (0)
 
   RELOAD();
-  if (throwing) goto error;
 
 #ifdef COMPUTED_GOTO
   static void *const dispatch_table[OP_COUNT] = {
@@ -479,6 +478,11 @@ static Value run(Vm *vm, bool throwing) {
 #include "opcodes.h"
 #undef OP
   };
+  /* With --max-steps or debug mode every instruction first passes through
+   * L_COUNT_STEP; otherwise the loop pays nothing for counting. */
+  static void *const counting_table[OP_COUNT] = {[0 ... OP_COUNT - 1] = &&L_COUNT_STEP};
+  void *const *table = vm->count_steps ? counting_table : dispatch_table;
+  if (throwing) goto error;
 #ifdef ASO_DEBUG_TRACE
 #define DISPATCH()                                                                     \
   do {                                                                                 \
@@ -487,13 +491,23 @@ static Value run(Vm *vm, bool throwing) {
     goto *dispatch_table[*ip++];                                                       \
   } while (0)
 #else
-#define DISPATCH() goto *dispatch_table[*ip++]
+#define DISPATCH() goto *table[*ip++]
 #endif
 #define CASE(name) L_##name:
   DISPATCH();
+L_COUNT_STEP:
+  vm->steps++;
+  if (vm->max_steps && vm->steps > vm->max_steps) {
+    ip--;
+    SYNC();
+    vm_out_of_steps(vm);
+    ERROR();
+  }
+  goto *dispatch_table[ip[-1]];
 #else
 #define DISPATCH() goto loop
 #define CASE(name) case OP_##name:
+  if (throwing) goto error;
 loop:
   switch (*ip++) {
 #endif
@@ -1679,6 +1693,29 @@ unwind:
     frame = &fiber->frames[fiber->nframes - 1];
     tb_add(vm, frame);
   }
+}
+
+/* --max-steps ran out: say which task and line were running, then leave
+ * by SystemExit(3), so finally blocks and the loop shut down normally. */
+void vm_out_of_steps(Vm *vm) {
+  Fiber *f = vm->fiber;
+  CallFrame *fr = &f->frames[f->nframes - 1];
+  ObjCode *c = fr->fn->code;
+  int line = code_line_at(c, (size_t)(fr->ip - c->code), NULL, NULL);
+  fflush(vm->out);
+  fprintf(vm->err, "aso: stopped after %lld instructions (--max-steps): ", (long long)vm->max_steps);
+  ObjLoop *loop = vm->rt ? vm->rt->running : NULL;
+  if (loop && loop->current) {
+    ObjFuture *t = loop->current;
+    if (t->name) fprintf(vm->err, "task %s ", t->name->chars);
+    else fprintf(vm->err, "task Task-%lld ", (long long)t->number);
+  }
+  fprintf(vm->err, "was running %s() at %s:%d\n", fr->fn->qualname->chars, c->filename->chars,
+          line);
+  vm->max_steps = 0;
+  vm->count_steps = false;
+  Value code = INT_VAL(3);
+  vm->exc = vm_new_exception(vm, vm->exc_classes[EXC_SystemExit], 1, &code);
 }
 
 /* Runs the top frame of the current fiber (set up by the caller) to its end. */

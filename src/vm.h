@@ -74,6 +74,9 @@ struct Vm {
   int depth;                 /* aso call depth on all fibers, for RecursionError */
   int recursion_limit;       /* like sys.getrecursionlimit(), default 1000 */
   Value exc;                 /* the pending exception while a native returns ERR_VAL */
+  bool count_steps;          /* count instructions (--max-steps, debug mode) */
+  int64_t steps;             /* instructions executed so far, when counting */
+  int64_t max_steps;         /* --max-steps N: stop after N instructions (0: no limit) */
 
   /* ---- namespaces ---- */
   ObjDict *builtins;         /* the builtins module's dict */
@@ -128,6 +131,9 @@ void vm_free(Vm *vm);
  * for bad source). */
 ObjModule *vm_run_source(Vm *vm, const char *name, const char *filename,
                          const char *src, size_t len);
+/* Raises the SystemExit(3) of an exhausted --max-steps budget, after saying
+ * on stderr which task and line were running. */
+void vm_out_of_steps(Vm *vm);
 /* Prints vm->exc as Python does ("Traceback (most recent call last):" ...)
  * to vm->err and clears it. */
 void vm_print_exception(Vm *vm);
