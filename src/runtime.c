@@ -70,6 +70,14 @@ void loop_push_ready(Vm *vm, ObjLoop *loop, ReadyKind kind, Obj *a, Value b) {
   loop->rcount++;
 }
 
+bool loop_pop_ready(ObjLoop *loop, ReadyItem *out) {
+  if (loop->rcount == 0) return false;
+  *out = loop->ready[loop->rhead];
+  loop->rhead = (loop->rhead + 1) % loop->rcap;
+  loop->rcount--;
+  return true;
+}
+
 static ReadyItem pop_ready(ObjLoop *loop) {
   ReadyItem it = loop->ready[loop->rhead];
   loop->rhead = (loop->rhead + 1) % loop->rcap;
@@ -141,6 +149,13 @@ void loop_remove_timer(ObjLoop *loop, int32_t index) {
   sift_up(loop, (size_t)loop->timers[i].target->type == OBJ_HANDLE
                     ? (size_t)((ObjHandle *)loop->timers[i].target)->timer_index
                     : (size_t)((ObjFuture *)loop->timers[i].target)->timer_index);
+}
+
+Obj *loop_pop_timer(ObjLoop *loop) {
+  if (loop->ntimers == 0) return NULL;
+  Obj *target = loop->timers[0].target;
+  loop_remove_timer(loop, 0);
+  return target;
 }
 
 static Obj *pop_timer(ObjLoop *loop) {

@@ -191,6 +191,10 @@ void mod_asyncio_init(Vm *vm, ObjModule *m);
 void loop_push_ready(Vm *vm, ObjLoop *loop, ReadyKind kind, Obj *a, Value b);
 void loop_add_timer(Vm *vm, ObjLoop *loop, double when, Obj *target);
 void loop_remove_timer(ObjLoop *loop, int32_t index);
+/* The front of the ready queue (false when empty) / the earliest timer's
+ * target (NULL when none): for tests and the REPL. */
+bool loop_pop_ready(ObjLoop *loop, ReadyItem *out);
+Obj *loop_pop_timer(ObjLoop *loop);
 /* CPython's default exception handler: prints "message" and the exception. */
 void loop_report_exception(Vm *vm, const char *message, Value exc, Value context_obj);
 
