@@ -1242,6 +1242,10 @@ static void compile_return(Compiler *c, Node *n) {
     error_at(c, n, "'return' outside function");
     return;
   }
+  if (n->a && s->is_async && s->is_generator && !s->is_comprehension) {
+    error_at(c, n, "'return' with value in async generator");
+    return;
+  }
   int depth = c->u->depth;
   if (n->a) compile_expr(c, n->a); else emit(c, OP_LOAD_NONE);
   set_pos(c, n);

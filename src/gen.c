@@ -30,6 +30,8 @@ Value interp_make_generator(Vm *vm) {
   g->fn = fr->fn;
   g->state = GEN_CREATED;
   g->is_coroutine = (code->flags & CODE_COROUTINE) != 0;
+  g->is_asyncgen = g->is_coroutine && (code->flags & CODE_GENERATOR) != 0;
+  if (g->is_asyncgen) g->is_coroutine = false;  /* it is not awaitable itself */
   g->value = NONE_VAL;
   Fiber *nf = &g->fiber;
   nf->frames = (CallFrame *)((char *)g + sizeof(ObjGenerator));
@@ -109,6 +111,7 @@ Value interp_generator_raised(Vm *vm) {
 
 static Value resume(Vm *vm, ObjGenerator *g, bool throwing) {
   Fiber *nf = &g->fiber;
+  g->yielded_value = false;
   nf->parent = vm->fiber;
   vm->fiber = nf;
   g->state = GEN_RUNNING;
@@ -227,6 +230,13 @@ int interp_yield_from(Vm *vm) {
   } else if (rt && value_is(iter, rt->sleep0_done)) {
     r = NONE_VAL;
     done = true;
+  } else if (IS_ITER(iter) && AS_ITER(iter)->kind == ITER_ASEND) {
+    int st = asyncgen_op_step(vm, AS_ITER(iter), sendv, &r);
+    if (st < 0) {
+      f->sp -= 2;
+      return -1;
+    }
+    done = st == 1;
   } else if (IS_OBJT(iter, OBJ_GENERATOR)) {
     ObjGenerator *inner = AS_GEN(iter);
     r = gen_send(vm, inner, sendv);
@@ -281,6 +291,7 @@ int interp_yield_from(Vm *vm) {
 
 Value interp_get_awaitable(Vm *vm, Value v) {
   if (IS_FUTURE(v)) return v;
+  if (IS_ITER(v) && AS_ITER(v)->kind == ITER_ASEND) return v;
   if (vm->rt && (value_is(v, vm->rt->sleep0) || value_is(v, vm->rt->sleep0_done))) return v;
   if (IS_OBJT(v, OBJ_GENERATOR) && AS_GEN(v)->is_coroutine) {
     ObjGenerator *g = AS_GEN(v);
@@ -397,7 +408,120 @@ static Value gen_close_m(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
 
 static Value gen_iter_m(Vm *vm, int argc, Value *argv, ObjTuple *kw) { return argv[0]; }
 
+/* ---- async generators ---------------------------------------------------------------------------- */
+
+/* One step of an asend/athrow/aclose awaitable: resume the async generator;
+ * a value it yields (a `yield`) completes the awaitable with that value; what
+ * an inner await passes out (a future, None) is passed on to the task. */
+int asyncgen_op_step(Vm *vm, ObjIter *op, Value sendv, Value *out) {
+  ObjGenerator *g = AS_GEN(op->src);
+  Value r;
+  if (op->exhausted) {
+    vm_raise(vm, EXC_RuntimeError, "cannot reuse already awaited __anext__()/asend()");
+    return -1;
+  }
+  bool first = op->index == 0;
+  op->index = 1;
+  if (g->state == GEN_DONE) {
+    op->exhausted = true;
+    if (op->sub == 2) { *out = NONE_VAL; return 1; }
+    vm_raise_value(vm, OBJ_VAL(vm->exc_classes[op->sub == 1 ? EXC_StopAsyncIteration
+                                                            : EXC_StopAsyncIteration]));
+    if (op->sub == 1 && IS_INSTANCE(op->a)) vm->exc = op->a;
+    return -1;
+  }
+  if (first && op->sub != 0) {
+    r = gen_throw(vm, g, op->a);
+  } else {
+    r = gen_send(vm, g, first ? op->a : sendv);
+  }
+  if (IS_ERR(r)) {
+    op->exhausted = true;
+    if (op->sub == 2 && (vm_exc_matches(vm, EXC_GeneratorExit) ||
+                         vm_exc_matches(vm, EXC_StopAsyncIteration))) {
+      vm->exc = UNDEF_VAL;
+      *out = NONE_VAL;
+      return 1;
+    }
+    return -1;
+  }
+  if (g->state == GEN_DONE) {
+    op->exhausted = true;
+    if (op->sub == 2) { *out = NONE_VAL; return 1; }
+    vm_raise_value(vm, OBJ_VAL(vm->exc_classes[EXC_StopAsyncIteration]));
+    return -1;
+  }
+  if (g->yielded_value) {
+    op->exhausted = true;
+    if (op->sub == 2) {
+      vm_raise(vm, EXC_RuntimeError, "async generator ignored GeneratorExit");
+      return -1;
+    }
+    *out = r;
+    return 1;
+  }
+  *out = r;
+  return 0;
+}
+
+static Value asyncgen_op(Vm *vm, Value agen, int mode, Value v) {
+  ObjIter *op = iter_new(vm, ITER_ASEND, agen);
+  op->sub = (uint8_t)mode;
+  op->a = v;
+  op->index = 0;
+  return OBJ_VAL(op);
+}
+
+static Value agen_check(Vm *vm, int argc, Value *argv, const char *m) {
+  if (argc < 1 || !IS_OBJT(argv[0], OBJ_GENERATOR) || !AS_GEN(argv[0])->is_asyncgen)
+    return vm_raise(vm, EXC_TypeError, "descriptor '%s' requires an async_generator", m);
+  return argv[0];
+}
+
+static Value agen_aiter(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  return agen_check(vm, argc, argv, "__aiter__");
+}
+
+static Value agen_anext(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  if (IS_ERR(agen_check(vm, argc, argv, "__anext__"))) return ERR_VAL;
+  return asyncgen_op(vm, argv[0], 0, NONE_VAL);
+}
+
+static Value agen_asend(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  if (IS_ERR(agen_check(vm, argc, argv, "asend"))) return ERR_VAL;
+  if (argc != 2) return vm_raise(vm, EXC_TypeError, "asend() takes exactly one argument");
+  return asyncgen_op(vm, argv[0], 0, argv[1]);
+}
+
+static Value agen_athrow(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  if (IS_ERR(agen_check(vm, argc, argv, "athrow"))) return ERR_VAL;
+  if (argc < 2) return vm_raise(vm, EXC_TypeError, "athrow expected at least 1 argument, got 0");
+  Value e = argv[1];
+  if (IS_CLASS(e) && AS_CLASS(e)->is_exception) {
+    e = vm_call(vm, e, 0, NULL, NULL);
+    if (IS_ERR(e)) return e;
+  }
+  return asyncgen_op(vm, argv[0], 1, e);
+}
+
+static Value agen_aclose(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  if (IS_ERR(agen_check(vm, argc, argv, "aclose"))) return ERR_VAL;
+  ObjGenerator *g = AS_GEN(argv[0]);
+  if (g->state == GEN_CREATED) {
+    g->state = GEN_DONE;
+    g->fiber.sp = 0;
+    g->fiber.nframes = 0;
+  }
+  Value e = vm_new_exception(vm, vm->exc_classes[EXC_GeneratorExit], 0, NULL);
+  return asyncgen_op(vm, argv[0], 2, e);
+}
+
 void gen_methods_init(Vm *vm) {
+  vm_define_method(vm, vm->t.async_generator, "__aiter__", agen_aiter);
+  vm_define_method(vm, vm->t.async_generator, "__anext__", agen_anext);
+  vm_define_method(vm, vm->t.async_generator, "asend", agen_asend);
+  vm_define_method(vm, vm->t.async_generator, "athrow", agen_athrow);
+  vm_define_method(vm, vm->t.async_generator, "aclose", agen_aclose);
   ObjClass *classes[2] = {vm->t.generator, vm->t.coroutine};
   for (int i = 0; i < 2; i++) {
     vm_define_method(vm, classes[i], "send", gen_send_m);

@@ -27,6 +27,9 @@ typedef struct ObjGenerator {
   uint8_t state;       /* a GenState */
   bool is_coroutine;   /* made by an async def */
   bool awaited;        /* a coroutine that was awaited/scheduled at least once */
+  bool is_asyncgen;    /* an async generator (async def with yield) */
+  bool yielded_value;  /* async generators: the last suspension was a `yield`
+                          (a value for the consumer), not an await passing out */
   uint32_t origin_pc;  /* coroutines: where it was made (for "was never awaited") */
   Value value;         /* scratch: the last yielded/returned value */
   ObjFunction *origin_fn; /* coroutines: the function that called it into being */
@@ -69,6 +72,9 @@ Value gen_send(Vm *vm, ObjGenerator *g, Value v);
 /* Throws [exc] into [g] at its suspension point; results as gen_send. */
 Value gen_throw(Vm *vm, ObjGenerator *g, Value exc);
 void gen_methods_init(Vm *vm);
+/* Drives an async generator operation (ITER_ASEND) one step for YIELD_FROM:
+ * 1 done (result in *out), 0 suspended (pass *out up to the task), -1 error. */
+int asyncgen_op_step(Vm *vm, ObjIter *op, Value sendv, Value *out);
 
 /* ---- builtin classes and their natives (types.c) ---- */
 void types_init(Vm *vm);

@@ -271,6 +271,8 @@ Value iter_next(Vm *vm, ObjIter *it) {
   case ITER_REVERSED: return next_reversed(vm, it);
   case ITER_CALLABLE: return next_callable(vm, it);
   case ITER_GETITEM: return vm_next(vm, OBJ_VAL(it));
+  case ITER_ASEND:
+    return vm_raise(vm, EXC_TypeError, "an async generator operation is awaitable, not an iterator");
   }
   return finish(it);
 }

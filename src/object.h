@@ -313,7 +313,11 @@ typedef enum {
   ITER_FILTER,    /* a: function or None, src: inner iterator */
   ITER_REVERSED,  /* src: sequence, index counts down */
   ITER_CALLABLE,  /* iter(callable, sentinel): a: callable, b: sentinel */
-  ITER_GETITEM    /* the old sequence protocol: src[0], src[1], ... until IndexError */
+  ITER_GETITEM,   /* the old sequence protocol: src[0], src[1], ... until IndexError */
+  ITER_ASEND      /* an async generator's __anext__()/asend()/athrow()/aclose()
+                     awaitable: src: the async generator; a: the value to send or the
+                     exception to throw; sub: 0 send, 1 throw, 2 close; index: 1 once
+                     started */
 } IterKind;
 
 typedef struct {

@@ -70,8 +70,11 @@ ObjClass *vm_class_of(Vm *vm, Value v) {
     return k == WRAP_STATICMETHOD ? vm->t.staticmethod
            : k == WRAP_CLASSMETHOD ? vm->t.classmethod : vm->t.property;
   }
-  case OBJ_GENERATOR:
-    return ((ObjGenerator *)AS_OBJ(v))->is_coroutine ? vm->t.coroutine : vm->t.generator;
+  case OBJ_GENERATOR: {
+    ObjGenerator *g = (ObjGenerator *)AS_OBJ(v);
+    return g->is_asyncgen ? vm->t.async_generator : g->is_coroutine ? vm->t.coroutine
+                                                                    : vm->t.generator;
+  }
   case OBJ_FUTURE:
     return AS_FUTURE(v)->is_task ? vm->rt->task_cls : vm->rt->future_cls;
   case OBJ_LOOP: return vm->rt->loop_cls;
@@ -350,7 +353,8 @@ static bool repr_into(Vm *vm, StrBuf *sb, Value v) {
   }
   case OBJ_GENERATOR: {
     ObjGenerator *g = (ObjGenerator *)o;
-    sb_printf(sb, "<%s object %s at ", g->is_coroutine ? "coroutine" : "generator",
+    sb_printf(sb, "<%s object %s at ",
+              g->is_asyncgen ? "async_generator" : g->is_coroutine ? "coroutine" : "generator",
               g->fn->qualname->chars);
     addr(sb, o);
     sb_putc(sb, '>');

@@ -213,6 +213,7 @@ static void make_classes(Vm *vm) {
   t->property = make_type(vm, "property", t->object, OBJ_WRAPPER);
   t->generator = make_type(vm, "generator", t->object, NO_INSTANCE);
   t->coroutine = make_type(vm, "coroutine", t->object, NO_INSTANCE);
+  t->async_generator = make_type(vm, "async_generator", t->object, NO_INSTANCE);
   t->notimplemented = make_type(vm, "NotImplementedType", t->object, NO_INSTANCE);
   t->ellipsis = make_type(vm, "ellipsis", t->object, NO_INSTANCE);
   t->traceback = make_type(vm, "traceback", t->object, OBJ_INSTANCE);

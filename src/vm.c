@@ -1593,6 +1593,8 @@ loop:
   }
   CASE(YIELD_VALUE) {
     SYNC();
+    if (fiber->owner && fiber->owner->type == OBJ_GENERATOR)
+      ((ObjGenerator *)fiber->owner)->yielded_value = true;
     return interp_yield(vm);
   }
   CASE(GET_AWAITABLE) {

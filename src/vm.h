@@ -58,7 +58,7 @@ typedef struct {
   ObjClass *object, *type, *none, *bool_, *int_, *float_, *str, *list, *tuple,
       *dict, *set, *frozenset, *range, *slice, *function, *builtin_function, *method,
       *cell, *code, *module, *iterator, *dict_keys, *dict_values, *dict_items,
-      *staticmethod, *classmethod, *property, *generator, *coroutine,
+      *staticmethod, *classmethod, *property, *generator, *coroutine, *async_generator,
       *notimplemented, *ellipsis, *traceback,
       /* the iterator types, named as CPython names them */
       *it_list, *it_tuple, *it_str, *it_range, *it_dict_keys, *it_dict_values,
