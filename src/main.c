@@ -64,8 +64,9 @@ static int exit_status(Vm *vm) {
   return 1;
 }
 
-/* aso --check: compile (syntax errors exit 1), then the starvation lint. */
-static int check_source(Vm *vm, const char *filename, const char *src, size_t len) {
+/* aso --check and --dis: compile without running (a syntax error exits 1),
+ * then lint the tree or disassemble the code. */
+static int compile_only(Vm *vm, const char *filename, const char *src, size_t len, bool dis) {
   Arena arena;
   arena_init(&arena);
   ParseError err;
@@ -78,31 +79,15 @@ static int check_source(Vm *vm, const char *filename, const char *src, size_t le
     vm_syntax_error(vm, filename, src, &err);
     vm_print_exception(vm);
     status = 1;
+  } else if (dis) {
+    vm->gc_disabled++;
+    disassemble(vm, code, stdout);
+    vm->gc_disabled--;
   } else {
     lint_check(filename, src, tree, stdout);
   }
   arena_free(&arena);
   return status;
-}
-
-static int disassemble_source(Vm *vm, const char *filename, const char *src, size_t len) {
-  Arena arena;
-  arena_init(&arena);
-  ParseError err;
-  memset(&err, 0, sizeof err);
-  dict_set_str(vm, vm->sources, str_from_c(vm, filename), OBJ_VAL(str_new(vm, src, len)));
-  Node *tree = parse_source(&arena, filename, src, len, &err);
-  ObjCode *code = tree ? compile_module(vm, tree, filename, false, &err) : NULL;
-  arena_free(&arena);
-  if (!code) {
-    vm_syntax_error(vm, filename, src, &err);
-    vm_print_exception(vm);
-    return 1;
-  }
-  vm->gc_disabled++;
-  disassemble(vm, code, stdout);
-  vm->gc_disabled--;
-  return 0;
 }
 
 static void on_sigint(int sig) {
@@ -205,10 +190,8 @@ int main(int argc, char **argv) {
   }
 
   int status = 0;
-  if (check) {
-    status = check_source(vm, filename, src, len);
-  } else if (dis) {
-    status = disassemble_source(vm, filename, src, len);
+  if (check || dis) {
+    status = compile_only(vm, filename, src, len, dis);
   } else {
     ObjModule *m = vm_run_source(vm, "__main__", filename, src, len);
     if (!m) status = exit_status(vm);

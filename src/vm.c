@@ -1200,42 +1200,23 @@ loop:
     sp -= 2;
     DISPATCH();
   }
-  CASE(LIST_EXTEND) {
-    uint16_t n = ARG16();
-    SYNC();
-    int r = interp_extend(vm, sp[-1 - n], sp[-1], OP_LIST_EXTEND, UNDEF_VAL);
-    RELOAD();
-    if (r < 0) ERROR();
-    sp--;
-    DISPATCH();
+  /* Extending a list/set/dict being built; DICT_MERGE also names the callee
+   * (three slots down) in its errors. */
+#define EXTEND_CASE(NAME, CALLEE)                                                \
+  CASE(NAME) {                                                                   \
+    uint16_t n = ARG16();                                                        \
+    SYNC();                                                                      \
+    int r = interp_extend(vm, sp[-1 - n], sp[-1], OP_##NAME, CALLEE);            \
+    RELOAD();                                                                    \
+    if (r < 0) ERROR();                                                          \
+    sp--;                                                                        \
+    DISPATCH();                                                                  \
   }
-  CASE(SET_UPDATE) {
-    uint16_t n = ARG16();
-    SYNC();
-    int r = interp_extend(vm, sp[-1 - n], sp[-1], OP_SET_UPDATE, UNDEF_VAL);
-    RELOAD();
-    if (r < 0) ERROR();
-    sp--;
-    DISPATCH();
-  }
-  CASE(DICT_UPDATE) {
-    uint16_t n = ARG16();
-    SYNC();
-    int r = interp_extend(vm, sp[-1 - n], sp[-1], OP_DICT_UPDATE, UNDEF_VAL);
-    RELOAD();
-    if (r < 0) ERROR();
-    sp--;
-    DISPATCH();
-  }
-  CASE(DICT_MERGE) {
-    uint16_t n = ARG16();
-    SYNC();
-    int r = interp_extend(vm, sp[-1 - n], sp[-1], OP_DICT_MERGE, sp[-3 - n]);
-    RELOAD();
-    if (r < 0) ERROR();
-    sp--;
-    DISPATCH();
-  }
+  EXTEND_CASE(LIST_EXTEND, UNDEF_VAL)
+  EXTEND_CASE(SET_UPDATE, UNDEF_VAL)
+  EXTEND_CASE(DICT_UPDATE, UNDEF_VAL)
+  EXTEND_CASE(DICT_MERGE, sp[-3 - n])
+#undef EXTEND_CASE
   CASE(LIST_TO_TUPLE) {
     ObjList *l = AS_LIST(PEEK(0));
     ObjTuple *t = tuple_new(vm, l->len);
