@@ -957,6 +957,135 @@ static Value loop_new_native(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
   return OBJ_VAL(loop_new(vm));
 }
 
+/* ---- call graphs (asyncio.print_call_graph & co, as Python 3.14 defines them) -------------------- */
+
+/* Appends one "File 'x', line N, in [async ]name()" entry per frame of [f],
+ * innermost first. [running]: the fiber is executing (ips point past the
+ * current instruction) rather than suspended. */
+static void graph_fiber_frames(StrBuf *sb, const char *indent, Fiber *f, bool async_frames,
+                               bool running) {
+  for (int i = f->nframes - 1; i >= 0; i--) {
+    CallFrame *fr = &f->frames[i];
+    ObjCode *c = fr->fn->code;
+    size_t pc = (size_t)(fr->ip - c->code);
+    int line;
+    if (!running && i == f->nframes - 1 && fr->ip < c->code + c->len && *fr->ip == OP_YIELD_FROM)
+      line = code_line_at(c, pc, NULL, NULL);
+    else
+      line = code_line_at(c, pc > 0 ? pc - 1 : 0, NULL, NULL);
+    bool is_async = async_frames && (fr->flags & FRAME_GEN);
+    sb_printf(sb, "%s  |   File '%s', line %d, in %s%s()\n", indent, c->filename->chars, line,
+              is_async ? "async " : "", fr->fn->qualname->chars);
+  }
+}
+
+/* The awaiting chain of a suspended coroutine, innermost first. */
+static void graph_suspended(StrBuf *sb, const char *indent, ObjGenerator *g) {
+  ObjGenerator *chain[64];
+  int n = 0;
+  while (g && n < 64) {
+    chain[n++] = g;
+    Fiber *f = &g->fiber;
+    if (g->state != GEN_SUSPENDED || f->nframes == 0) break;
+    CallFrame *fr = &f->frames[f->nframes - 1];
+    if (*fr->ip != OP_YIELD_FROM || f->sp < 1) break;
+    Value inner = f->stack[f->sp - 1];
+    if (!IS_OBJT(inner, OBJ_GENERATOR) || ((ObjGenerator *)AS_OBJ(inner))->state == GEN_DONE) break;
+    g = (ObjGenerator *)AS_OBJ(inner);
+  }
+  for (int i = n - 1; i >= 0; i--) graph_fiber_frames(sb, indent, &chain[i]->fiber, true, false);
+}
+
+static void graph_level(Vm *vm, StrBuf *sb, ObjFuture *fut, int level, bool current) {
+  char indent[128];
+  int w = level * 4 < 120 ? level * 4 : 120;
+  memset(indent, ' ', (size_t)w);
+  indent[w] = '\0';
+  if (fut->is_task) {
+    if (fut->name) sb_printf(sb, "%s* Task(name='%s', id=%p)\n", indent, fut->name->chars, (void *)fut);
+    else sb_printf(sb, "%s* Task(name='Task-%lld', id=%p)\n", indent, (long long)fut->number, (void *)fut);
+  } else {
+    sb_printf(sb, "%s* Future(id=%p)\n", indent, (void *)fut);
+  }
+  if (fut->is_task && fut->coro && fut->coro->state != GEN_DONE) {
+    sb_printf(sb, "%s  + Call stack:\n", indent);
+    if (current) {
+      /* The running chain: from the current fiber back to the task's own. */
+      for (Fiber *f = vm->fiber; f; f = f->parent) {
+        graph_fiber_frames(sb, indent, f, true, true);
+        if (f == &fut->coro->fiber) break;
+      }
+    } else {
+      graph_suspended(sb, indent, fut->coro);
+    }
+  }
+  /* Awaited by: the tasks blocked on this future, directly or via gather. */
+  ObjLoop *l = fut->loop;
+  bool header = false;
+  for (size_t i = 0; l && i < l->ntasks; i++) {
+    ObjFuture *t = l->tasks[i];
+    bool waits = false;
+    if (IS_FUTURE(t->fut_waiter)) {
+      ObjFuture *w2 = AS_FUTURE(t->fut_waiter);
+      if (w2 == fut) waits = true;
+      else if (w2->children)
+        for (size_t k = 0; k < w2->children->len; k++)
+          if (AS_OBJ(w2->children->items[k]) == (Obj *)fut) waits = true;
+    }
+    if (!waits || level > 30) continue;
+    if (!header) sb_printf(sb, "%s  + Awaited by:\n", indent);
+    header = true;
+    graph_level(vm, sb, t, level + 1, false);
+  }
+}
+
+static Value m_format_call_graph(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  static const char *const kwlist[] = {"future", "depth", "limit", NULL};
+  Value out[3];
+  if (!vm_parse_args(vm, "format_call_graph", argc, argv, kw, 0, 1, kwlist, out)) return ERR_VAL;
+  ObjFuture *fut;
+  bool current = false;
+  if (IS_UNDEF(out[0]) || IS_NONE(out[0])) {
+    ObjLoop *l = vm->rt->running;
+    if (!l || !l->current) return NONE_VAL;
+    fut = l->current;
+    current = true;
+  } else if (IS_FUTURE(out[0])) {
+    fut = AS_FUTURE(out[0]);
+    current = fut->loop && fut->loop->current == fut;
+  } else {
+    return vm_raise(vm, EXC_TypeError, "%s object does not appear to be compatible with "
+                    "asyncio.Future", vm_type_name(vm, out[0]));
+  }
+  StrBuf sb;
+  sb_init(&sb);
+  graph_level(vm, &sb, fut, 0, current);
+  if (sb.len && sb.data[sb.len - 1] == '\n') sb.data[--sb.len] = '\0';
+  ObjStr *s = str_new(vm, sb.data, sb.len);
+  sb_free(&sb);
+  return OBJ_VAL(s);
+}
+
+static Value m_print_call_graph(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  static const char *const names[] = {"file", "depth", "limit", NULL};
+  Value opt[3];
+  int npos = bi_split_kwargs(vm, "print_call_graph", argc, argv, kw, names, opt);
+  if (npos < 0) return ERR_VAL;
+  if (npos > 1) return vm_raise(vm, EXC_TypeError, "print_call_graph() takes at most 1 positional argument");
+  Value s = m_format_call_graph(vm, npos, argv, NULL);
+  if (IS_ERR(s) || IS_NONE(s)) return s;
+  if (!IS_UNDEF(opt[0]) && !IS_NONE(opt[0])) {
+    vm_push_root(vm, s);
+    Value r = vm_call_method(vm, opt[0], str_intern(vm, "write", 5), 1, &s);
+    Value nl = OBJ_VAL(str_new(vm, "\n", 1));
+    if (!IS_ERR(r)) r = vm_call_method(vm, opt[0], str_intern(vm, "write", 5), 1, &nl);
+    vm_pop_root(vm, 1);
+    return IS_ERR(r) ? r : NONE_VAL;
+  }
+  fprintf(vm->out, "%s\n", AS_STR(s)->chars);
+  return NONE_VAL;
+}
+
 void mod_asyncio_init(Vm *vm, ObjModule *m) {
   Runtime *rt = vm->rt;
   static const struct { const char *name; NativeFn fn; } fns[] = {
@@ -966,7 +1095,8 @@ void mod_asyncio_init(Vm *vm, ObjModule *m) {
     {"all_tasks", m_all_tasks}, {"create_task", m_create_task},
     {"ensure_future", m_ensure_future}, {"sleep", m_sleep},
     {"iscoroutine", m_iscoroutine}, {"iscoroutinefunction", m_iscoroutinefunction},
-    {"isfuture", m_isfuture},
+    {"isfuture", m_isfuture}, {"format_call_graph", m_format_call_graph},
+    {"print_call_graph", m_print_call_graph},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
     vm_define_native(vm, m->dict, fns[i].name, fns[i].fn);
