@@ -433,6 +433,22 @@ static bool check_closed(Vm *vm, ObjLoop *loop) {
   return true;
 }
 
+static void graph_level(Vm *vm, StrBuf *sb, ObjFuture *fut, int level, bool current);
+
+/* Debug mode, Ctrl-C: where is every task waiting? (stderr) */
+static void dump_call_graphs(Vm *vm, ObjLoop *loop) {
+  Value saved = vm->exc;
+  StrBuf sb;
+  sb_init(&sb);
+  sb_puts(&sb, "aso: interrupted; where every task is:\n");
+  for (size_t i = 0; i < loop->ntasks; i++)
+    graph_level(vm, &sb, loop->tasks[i], 0, loop->tasks[i] == loop->current);
+  fflush(vm->out);
+  fputs(sb.data, vm->err);
+  sb_free(&sb);
+  vm->exc = saved;
+}
+
 static bool run_forever(Vm *vm, ObjLoop *loop) {
   if (!check_closed(vm, loop)) return false;
   if (loop->running) {
@@ -453,6 +469,7 @@ static bool run_forever(Vm *vm, ObjLoop *loop) {
     }
     if (loop->stopping) break;
   }
+  if (!ok && loop->debug && vm_exc_matches(vm, EXC_KeyboardInterrupt)) dump_call_graphs(vm, loop);
   loop->stopping = false;
   loop->running = false;
   vm->rt->running = NULL;
