@@ -478,10 +478,15 @@ static void unwind_blocks(Compiler *c, int from, bool keep_top, bool for_loop_ex
       }
       break;
     case FB_FINALLY: {
-      /* Inline the finally body with the blocks inside it hidden. */
+      /* Inline the finally body with the blocks inside it hidden; the body
+       * may push blocks of its own into those slots, so save and restore. */
       int saved = u->nfblocks;
+      FBlock hidden[64];
+      memcpy(hidden, &u->fblocks[i], sizeof(FBlock) * (size_t)(saved - i));
+      NodeList *body = fb->final_list;
       u->nfblocks = i;
-      compile_stmts(c, fb->final_list);
+      compile_stmts(c, body);
+      memcpy(&u->fblocks[i], hidden, sizeof(FBlock) * (size_t)(saved - i));
       u->nfblocks = saved;
       break;
     }

@@ -24,6 +24,26 @@ Value interp_instantiate(Vm *vm, int callee, int argc, ObjTuple *kwnames, bool n
     /* __new__(cls, *args): the class is already in the callee slot. */
     return AS_NATIVE(newfn)->fn(vm, argc + 1, f->stack + callee, kwnames);
   }
+  if (cls->group && class_lookup(cls, vm->s_new_, &newfn) && IS_NATIVE(newfn)) {
+    /* Exception groups validate and build themselves in __new__ (excgroup.c);
+     * a user subclass's __init__ then runs on the result. */
+    Value g = AS_NATIVE(newfn)->fn(vm, argc + 1, f->stack + callee, kwnames);
+    if (IS_ERR(g)) return g;
+    Value init;
+    if (class_lookup(cls, vm->s_init, &init) && IS_FUNCTION(init)) {
+      f = vm->fiber;
+      vm_push_root(vm, g);
+      Value *args = malloc(sizeof(Value) * (size_t)(argc + 1));
+      if (!args) abort();
+      args[0] = g;
+      memcpy(args + 1, f->stack + callee + 1, sizeof(Value) * (size_t)argc);
+      Value r = vm_call(vm, init, argc + 1, args, kwnames);
+      free(args);
+      vm_pop_root(vm, 1);
+      if (IS_ERR(r)) return r;
+    }
+    return g;
+  }
   ObjInstance *self = instance_new(vm, cls);
   if (cls->is_exception) {
     int npos = argc - (kwnames ? (int)kwnames->len : 0);
@@ -349,6 +369,8 @@ Value interp_build_class(Vm *vm, int nbases) {
   cls->qualname = fn->code->qualname;
   dict_del(vm, ns, OBJ_VAL(vm->s_qualname));
   if (IS_STR(modname)) cls->module = AS_STR(modname);
+  Value own;  /* a class body may set its own __module__ */
+  if (dict_get_str(ns, vm->s_module, &own) && IS_STR(own)) cls->module = AS_STR(own);
   cls->is_exception = base->is_exception;
   if (IS_OBJT(cell, OBJ_CELL)) ((ObjCell *)AS_OBJ(cell))->value = OBJ_VAL(cls);
   vm_pop_root(vm, 1);

@@ -207,6 +207,7 @@ ObjClass *class_new(Vm *vm, ObjStr *name, ObjClass *base) {
   c->dict = dict_new(vm);
   c->instance_type = OBJ_INSTANCE;
   c->is_exception = base ? base->is_exception : false;
+  c->group = base && base->group ? (base->group == 2 ? 2 : 1) : 0;
   return c;
 }
 

@@ -283,6 +283,11 @@ struct ObjClass {
   uint8_t instance_type;  /* the ObjType its instances have (OBJ_INSTANCE for
                              user classes and exceptions) */
   bool is_exception;   /* derives from BaseException */
+  uint8_t group;       /* exception groups: 3 for the builtin BaseExceptionGroup,
+                          1 for its other subclasses, 2 for ExceptionGroup and its
+                          subclasses (which also count as subclasses of
+                          BaseExceptionGroup: aso has single inheritance, so this
+                          one pair is special-cased in class_is_subclass) */
   bool builtin;        /* a builtin type: attributes cannot be set on it */
 };
 

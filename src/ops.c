@@ -89,6 +89,8 @@ const char *vm_type_name(Vm *vm, Value v) { return vm_class_of(vm, v)->name->cha
 bool class_is_subclass(ObjClass *cls, ObjClass *base) {
   for (ObjClass *c = cls; c; c = c->base)
     if (c == base) return true;
+  /* ExceptionGroup is both an Exception and a BaseExceptionGroup. */
+  if (base->group == 3 && cls->group == 2) return true;
   return false;
 }
 
@@ -464,7 +466,8 @@ ObjStr *vm_str(Vm *vm, Value v) {
   if (IS_INSTANCE(v)) {
     ObjInstance *in = AS_INSTANCE(v);
     Value m;
-    if (class_lookup(in->cls, vm->s_str, &m) && !IS_NATIVE(m)) {
+    if (class_lookup(in->cls, vm->s_str, &m) &&
+        (!IS_NATIVE(m) || (AS_NATIVE(m)->owner && AS_NATIVE(m)->owner->group))) {
       Value r = vm_call(vm, m, 1, &v, NULL);
       if (IS_ERR(r)) return NULL;
       if (!IS_STR(r)) {

@@ -541,7 +541,7 @@ static Value create_task(Vm *vm, ObjLoop *loop, Value coro, Value name) {
 }
 
 Value runtime_ensure_future(Vm *vm, Value arg, ObjLoop *loop) {
-  if (IS_FUTURE(arg)) {
+  if (IS_FUTURE(arg) && !is_sleep_awaitable(vm, arg)) {
     if (loop && AS_FUTURE(arg)->loop != loop)
       return vm_raise(vm, EXC_ValueError, "The future belongs to a different loop than the one "
                       "specified as the loop argument");

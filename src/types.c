@@ -13,6 +13,7 @@
 #include "interp.h"
 #include "parse.h"
 #include "runtime.h"
+#include "excgroup.h"
 #include "strmethods.h"
 
 void strtable_free(Vm *vm);
@@ -307,6 +308,7 @@ Vm *vm_new(void) {
   make_classes(vm);
   vm->main_fiber = fiber_new(vm, 256);
   vm->fiber = vm->main_fiber;
+  excgroup_init(vm);
   runtime_init(vm);
   str_methods_init(vm);
   collections_init(vm);

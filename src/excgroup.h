@@ -1,0 +1,19 @@
+/* excgroup.h: BaseExceptionGroup / ExceptionGroup (excgroup.c), for the VM's
+ * `except*` and for C code that raises several exceptions at once. */
+#ifndef ASO_EXCGROUP_H
+#define ASO_EXCGROUP_H
+
+#include "vm.h"
+
+/* Registers the groups' methods (called once by vm_new). */
+void excgroup_init(Vm *vm);
+/* True when [v] is an exception group. */
+bool excgroup_is(Vm *vm, Value v);
+/* A new group with [message] around the exceptions of [excs]
+ * (an ExceptionGroup when they are all Exceptions); ERR_VAL on error. */
+Value excgroup_new(Vm *vm, const char *message, ObjList *excs);
+/* Splits group [g] by [cond] (class, tuple of classes, or predicate): the
+ * matching part and the rest, each a group or None. False on error. */
+bool excgroup_split(Vm *vm, Value g, Value cond, Value *match, Value *rest);
+
+#endif
