@@ -145,10 +145,31 @@ static Value special_attr(Vm *vm, Value obj, ObjStr *name) {
   return UNDEF_VAL;
 }
 
+/* Does a property (a data descriptor) sit anywhere in [c]'s chain? Cached
+ * per class until some class attribute changes. */
+static bool class_has_props(Vm *vm, ObjClass *c) {
+  if (c->props_epoch == vm->class_epoch + 1) return c->has_props;
+  bool has = false;
+  for (ObjClass *k = c; k && !has; k = k->base) {
+    size_t pos = 0;
+    Value key, val;
+    while (dict_next(k->dict, &pos, &key, &val))
+      if (IS_OBJT(val, OBJ_WRAPPER) && ((ObjWrapper *)AS_OBJ(val))->kind == WRAP_PROPERTY) {
+        has = true;
+        break;
+      }
+  }
+  c->has_props = has;
+  c->props_epoch = vm->class_epoch + 1;
+  return has;
+}
+
 Value vm_getattr(Vm *vm, Value obj, ObjStr *name) {
   if (IS_INSTANCE(obj)) {
     ObjInstance *in = AS_INSTANCE(obj);
     Value cv, v;
+    /* Fast path: no property can shadow the instance's own attributes. */
+    if (!class_has_props(vm, in->cls) && dict_get_str(in->dict, name, &v)) return v;
     bool in_class = class_lookup(in->cls, name, &cv);
     /* Data descriptors (properties) win over the instance dict. */
     if (in_class && IS_OBJT(cv, OBJ_WRAPPER) && ((ObjWrapper *)AS_OBJ(cv))->kind == WRAP_PROPERTY)
@@ -221,6 +242,7 @@ int vm_setattr(Vm *vm, Value obj, ObjStr *name, Value v) {
   }
   if (IS_CLASS(obj)) {
     ObjClass *c = AS_CLASS(obj);
+    vm->class_epoch++;
     if (c->builtin) {
       vm_raise(vm, EXC_TypeError, "cannot set '%s' attribute of immutable type '%s'", name->chars,
                c->name->chars);
@@ -275,6 +297,7 @@ int vm_delattr(Vm *vm, Value obj, ObjStr *name) {
     }
     d = in->dict;
   } else if (IS_CLASS(obj) && !AS_CLASS(obj)->builtin) {
+    vm->class_epoch++;
     d = AS_CLASS(obj)->dict;
   } else if (IS_MODULE(obj)) {
     d = AS_MODULE(obj)->dict;

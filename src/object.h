@@ -289,6 +289,10 @@ struct ObjClass {
                           BaseExceptionGroup: aso has single inheritance, so this
                           one pair is special-cased in class_is_subclass) */
   bool builtin;        /* a builtin type: attributes cannot be set on it */
+  bool has_props;      /* a property sits somewhere in the class chain (valid
+                          while props_epoch == vm->class_epoch): without one,
+                          an instance's own dict is searched first */
+  uint32_t props_epoch;
 };
 
 typedef struct {

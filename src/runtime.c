@@ -394,7 +394,7 @@ static bool run_once(Vm *vm, ObjLoop *loop) {
     }
   }
   if (runtime_interrupted(vm)) return false;
-  double end = runtime_time(vm) + 1e-9;
+  double end = loop->ntimers > 0 ? runtime_time(vm) + 1e-9 : 0;
   while (loop->ntimers > 0 && loop->timers[0].when < end) {
     Obj *t = pop_timer(loop);
     if (vm->rt->trace)

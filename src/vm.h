@@ -75,6 +75,8 @@ struct Vm {
   int recursion_limit;       /* like sys.getrecursionlimit(), default 1000 */
   Value exc;                 /* the pending exception while a native returns ERR_VAL */
   bool count_steps;          /* count instructions (--max-steps, debug mode) */
+  uint32_t class_epoch;      /* bumped when an attribute of any class changes
+                                (invalidates ObjClass.has_props) */
   int64_t steps;             /* instructions executed so far, when counting */
   int64_t max_steps;         /* --max-steps N: stop after N instructions (0: no limit) */
 
