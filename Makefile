@@ -38,7 +38,7 @@ MISSING := $(strip \
   $(if $(wildcard /usr/include/histedit.h),,libedit-dev) \
   $(if $(shell command -v pkg-config),,pkg-config))
 
-.PHONY: all deps run test unit golden examples-test check-asan compat bench fuzz \
+.PHONY: all deps run test unit golden examples-test check-asan compat bench fuzz timeline-test \
         install clean
 
 all: $(B)/aso
@@ -136,6 +136,12 @@ check-asan:
 # Every golden test also under python3: the tests are proven against CPython.
 compat: $(B)/aso
 	PYTHON=$(PYTHON) sh tests/compat.sh tests/golden examples
+
+# The HTML timeline drawn by headless Chromium (installs Debian's chromium
+# for this target only; prints a skip line when it cannot).
+timeline-test: $(B)/aso
+	@command -v chromium >/dev/null 2>&1 || sh .ci/deps chromium || true
+	sh tests/timeline/check.sh $(B)/aso
 
 bench: $(B)/aso
 	sh tests/bench/run.sh $(B)/aso

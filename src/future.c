@@ -337,6 +337,24 @@ static void callback_repr(Vm *vm, StrBuf *sb, Value cb) {
   }
 }
 
+static void future_repr_into(Vm *vm, StrBuf *sb, ObjFuture *f);
+
+/* repr of a future's result or exception; a value that is (or holds) the
+ * future itself prints as "..." instead of recursing forever. */
+static void result_repr(Vm *vm, StrBuf *sb, ObjFuture *f, Value v) {
+  if (IS_OBJ(v) && AS_OBJ(v) == (Obj *)f) {
+    sb_puts(sb, "...");
+    return;
+  }
+  ObjStr *s = vm_repr(vm, v);  /* ops.c guards cycles through containers */
+  if (!s) {
+    vm->exc = UNDEF_VAL;
+    sb_puts(sb, "?");
+  } else {
+    sb_append(sb, s->chars, s->len);
+  }
+}
+
 static void future_repr_into(Vm *vm, StrBuf *sb, ObjFuture *f) {
   const char *state = f->state == FUT_PENDING ? "pending"
                       : f->state == FUT_CANCELLED ? "cancelled" : "finished";
@@ -348,9 +366,8 @@ static void future_repr_into(Vm *vm, StrBuf *sb, ObjFuture *f) {
     coro_repr(vm, sb, f->coro);
   }
   if (f->state == FUT_FINISHED) {
-    ObjStr *s = vm_repr(vm, IS_UNDEF(f->exception) ? f->result : f->exception);
-    if (!s) { vm->exc = UNDEF_VAL; s = str_from_c(vm, "?"); }
-    sb_printf(sb, " %s=%s", IS_UNDEF(f->exception) ? "result" : "exception", s->chars);
+    sb_printf(sb, " %s=", IS_UNDEF(f->exception) ? "result" : "exception");
+    result_repr(vm, sb, f, IS_UNDEF(f->exception) ? f->result : f->exception);
   }
   if (!f->is_task && (!IS_UNDEF(f->cb0) || f->callbacks)) {
     sb_puts(sb, " cb=[");

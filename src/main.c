@@ -17,6 +17,7 @@
 #include "runtime.h"
 #include "lint.h"
 #include "testrun.h"
+#include "trace.h"
 
 char *aso_read_file(const char *path, size_t *len);
 
@@ -31,6 +32,9 @@ static void usage(FILE *f) {
         "               that can go round without reaching an await (it starves others)\n"
         "  --max-steps N  stop after N instructions (exit status 3), naming the task and\n"
         "               line that was running: a safe way to run a starving program\n"
+        "  --trace      one line per scheduling event on stderr (see src/trace.h)\n"
+        "  --timeline   after the run, which task held the CPU when, as text swimlanes;\n"
+        "  --timeline=FILE.html  the same as a self-contained HTML/SVG page\n"
         "  --debug      asyncio debug mode (as PYTHONASYNCIODEBUG=1): warn about steps that\n"
         "               hold the CPU longer than loop.slow_callback_duration (0.1 s)\n"
         "  --clock=virtual  asyncio time jumps to the next timer instead of waiting\n"
@@ -97,7 +101,8 @@ static void on_sigint(int sig) {
 
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "test") == 0) return testrun_main(argc - 2, argv + 2);
-  bool dis = false, check = false, debug = false;
+  bool dis = false, check = false, debug = false, trace = false, tl_text = false;
+  const char *tl_html = NULL;
   long long max_steps = 0;
   const char *clock = NULL;
   const char *code_arg = NULL;
@@ -107,6 +112,9 @@ int main(int argc, char **argv) {
     if (strcmp(a, "--dis") == 0) dis = true;
     else if (strcmp(a, "--check") == 0) check = true;
     else if (strcmp(a, "--debug") == 0) debug = true;
+    else if (strcmp(a, "--trace") == 0) trace = true;
+    else if (strcmp(a, "--timeline") == 0) tl_text = true;
+    else if (strncmp(a, "--timeline=", 11) == 0) tl_html = a + 11;
     else if (strncmp(a, "--max-steps=", 12) == 0 || strcmp(a, "--max-steps") == 0) {
       const char *n = a[11] == '=' ? a + 12 : (i + 1 < argc ? argv[++i] : "");
       char *end;
@@ -193,9 +201,11 @@ int main(int argc, char **argv) {
   if (check || dis) {
     status = compile_only(vm, filename, src, len, dis);
   } else {
+    trace_install(vm, trace ? stderr : NULL, tl_text, tl_html);
     ObjModule *m = vm_run_source(vm, "__main__", filename, src, len);
     if (!m) status = exit_status(vm);
     runtime_report_at_exit(vm);
+    if (!trace_finish(vm, stderr) && !status) status = 1;
   }
   fflush(stdout);
   free(src);

@@ -398,7 +398,14 @@ static bool repr_into(Vm *vm, StrBuf *sb, Value v) {
     sb_putc(sb, '>');
     return true;
   case OBJ_FUTURE: {
+    bool cycle;
+    if (!repr_enter(vm, o, &cycle)) return false;
+    if (cycle) {
+      sb_puts(sb, "...");
+      return true;
+    }
     ObjStr *r = future_repr(vm, AS_FUTURE(v));
+    repr_leave(vm);
     sb_append(sb, r->chars, r->len);
     return true;
   }
