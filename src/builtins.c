@@ -467,7 +467,7 @@ static Value bi_next(Vm *vm, int argc, Value *argv, ObjTuple *kwnames) {
     if (argc == 2) return argv[1];
     /* A generator that just returned a value: StopIteration(value). */
     if (IS_OBJT(argv[0], OBJ_GENERATOR)) {
-      Value rv = ((ObjGenerator *)AS_OBJ(argv[0]))->value;
+      Value rv = gen_return_value((ObjGenerator *)AS_OBJ(argv[0]));
       if (!IS_NONE(rv) && !IS_UNDEF(rv)) {
         Value e = vm_new_exception(vm, vm->exc_classes[EXC_StopIteration], 1, &rv);
         vm->exc = e;

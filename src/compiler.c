@@ -547,7 +547,7 @@ static ObjCode *unit_leave(Compiler *c, const char *name, int firstline) {
   code->nlines = u->nlines;
   code->exc = u->exc;
   code->nexc = u->nexc;
-  code->max_stack = u->max_depth + 1;
+  code->max_stack = u->max_depth;
   code->gcache = calloc((size_t)(u->nnames ? u->nnames : 1), sizeof(struct GlobalCache));
   if (!code->gcache) abort();
   code->firstline = firstline;

@@ -83,9 +83,8 @@ static void mark_values(Vm *vm, Value *vs, size_t n) {
 void gc_mark_fiber(Vm *vm, Fiber *f) {
   mark_values(vm, f->stack, (size_t)f->sp);
   for (int i = 0; i < f->nframes; i++) gc_mark_obj(vm, (Obj *)f->frames[i].fn);
-  gc_mark_value(vm, f->handling);
+  gc_mark_obj(vm, f->handling);
   gc_mark_obj(vm, (Obj *)f->parent);
-  gc_mark_obj(vm, f->owner);
 }
 
 /* Marks everything [o] refers to. */

@@ -32,7 +32,6 @@ Value interp_make_generator(Vm *vm) {
   g->is_coroutine = (code->flags & CODE_COROUTINE) != 0;
   g->is_asyncgen = g->is_coroutine && (code->flags & CODE_GENERATOR) != 0;
   if (g->is_asyncgen) g->is_coroutine = false;  /* it is not awaitable itself */
-  g->value = NONE_VAL;
   Fiber *nf = &g->fiber;
   nf->frames = (CallFrame *)((char *)g + sizeof(ObjGenerator));
   nf->frame_cap = 1;
@@ -40,7 +39,7 @@ Value interp_make_generator(Vm *vm) {
   nf->stack = (Value *)((char *)nf->frames + sizeof(CallFrame));
   nf->cap = nstack;
   nf->inline_stack = true;
-  nf->handling = UNDEF_VAL;
+  nf->handling = NULL;
   memcpy(nf->stack, f->stack + first, sizeof(Value) * (size_t)count);
   nf->stack[0] = OBJ_VAL(g);
   nf->sp = count;
@@ -50,7 +49,6 @@ Value interp_make_generator(Vm *vm) {
   nfr->ip = fr->ip;
   nfr->base = 1;
   nfr->flags = FRAME_GEN;
-  nf->owner = (Obj *)g;
   if (g->is_coroutine && f->nframes >= 2) {
     CallFrame *caller = &f->frames[f->nframes - 2];
     g->origin_fn = caller->fn;
@@ -73,7 +71,7 @@ static void switch_back(Vm *vm, ObjGenerator *g) {
 
 Value interp_yield(Vm *vm) {
   Fiber *nf = vm->fiber;
-  ObjGenerator *g = (ObjGenerator *)nf->owner;
+  ObjGenerator *g = (ObjGenerator *)nf;
   Value v = nf->stack[--nf->sp];
   g->state = GEN_SUSPENDED;
   vm->depth--;
@@ -83,17 +81,17 @@ Value interp_yield(Vm *vm) {
 
 Value interp_generator_returned(Vm *vm, Value result) {
   Fiber *nf = vm->fiber;
-  ObjGenerator *g = (ObjGenerator *)nf->owner;
+  ObjGenerator *g = (ObjGenerator *)nf;
   g->state = GEN_DONE;
-  g->value = result;
-  nf->sp = 0;
+  nf->stack[0] = result;  /* the return value stays in the callee slot */
+  nf->sp = 1;
   switch_back(vm, g);
   return result;
 }
 
 Value interp_generator_raised(Vm *vm) {
   Fiber *nf = vm->fiber;
-  ObjGenerator *g = (ObjGenerator *)nf->owner;
+  ObjGenerator *g = (ObjGenerator *)nf;
   g->state = GEN_DONE;
   nf->sp = 0;
   nf->nframes = 0;
@@ -137,7 +135,7 @@ Value gen_send(Vm *vm, ObjGenerator *g, Value v) {
   if (g->state == GEN_DONE) {
     if (g->is_coroutine)
       return vm_raise(vm, EXC_RuntimeError, "cannot reuse already awaited coroutine");
-    g->value = NONE_VAL;
+    g->fiber.sp = 0;  /* a finished generator resumed again returns nothing */
     return NONE_VAL;
   }
   if (g->state == GEN_CREATED) {
@@ -538,7 +536,6 @@ void gc_generator_blacken(Vm *vm, Obj *o) {
   ObjGenerator *g = (ObjGenerator *)o;
   gc_mark_fiber(vm, &g->fiber);
   gc_mark_obj(vm, (Obj *)g->fn);
-  gc_mark_value(vm, g->value);
   gc_mark_obj(vm, (Obj *)g->origin_fn);
 }
 

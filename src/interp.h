@@ -31,7 +31,6 @@ typedef struct ObjGenerator {
   bool yielded_value;  /* async generators: the last suspension was a `yield`
                           (a value for the consumer), not an await passing out */
   uint32_t origin_pc;  /* coroutines: where it was made (for "was never awaited") */
-  Value value;         /* scratch: the last yielded/returned value */
   ObjFunction *origin_fn; /* coroutines: the function that called it into being */
 } ObjGenerator;
 
@@ -58,6 +57,10 @@ int interp_before_with(Vm *vm, bool is_async);
 ObjModule *interp_import_name(Vm *vm, ObjStr *name);
 
 /* ---- generators (gen.c) ---- */
+/* What a finished generator returned (kept in its fiber's callee slot). */
+static inline Value gen_return_value(ObjGenerator *g) {
+  return g->state == GEN_DONE && g->fiber.sp > 0 ? g->fiber.stack[0] : NONE_VAL;
+}
 Value interp_make_generator(Vm *vm);
 Value interp_yield(Vm *vm);
 Value interp_generator_returned(Vm *vm, Value result);

@@ -34,7 +34,7 @@ Fiber *fiber_new(Vm *vm, int slots) {
   f->cap = slots;
   f->frames = gc_realloc(vm, NULL, 0, sizeof(CallFrame) * 2);
   f->frame_cap = 2;
-  f->handling = UNDEF_VAL;
+  f->handling = NULL;
   return f;
 }
 
@@ -402,8 +402,9 @@ static void tb_add(Vm *vm, CallFrame *fr) {
 
 /* Sets __context__ of the exception being raised to the one being handled. */
 static void set_context(Vm *vm) {
-  Value h = vm->fiber->handling;
-  if (IS_UNDEF(h) || !IS_INSTANCE(vm->exc) || value_is(h, vm->exc)) return;
+  if (!vm->fiber->handling) return;
+  Value h = OBJ_VAL(vm->fiber->handling);
+  if (!IS_INSTANCE(vm->exc) || value_is(h, vm->exc)) return;
   ObjInstance *e = AS_INSTANCE(vm->exc);
   Value old;
   if (dict_get_str(e->dict, vm->s_context, &old) && !IS_NONE(old)) return;
@@ -1451,12 +1452,11 @@ loop:
     uint16_t n = ARG16();
     SYNC();
     if (n == 0) {
-      Value h = fiber->handling;
-      if (IS_UNDEF(h) || IS_NONE(h)) {
+      if (!fiber->handling) {
         vm_raise(vm, EXC_RuntimeError, "No active exception to reraise");
         ERROR();
       }
-      vm->exc = h;
+      vm->exc = OBJ_VAL(fiber->handling);
       goto reraise;
     }
     Value cause = n == 2 ? PEEK(0) : UNDEF_VAL;
@@ -1472,15 +1472,15 @@ loop:
   }
   CASE(PUSH_EXC_INFO) {
     Value e = PEEK(0);
-    Value prev = fiber->handling;
-    sp[-1] = IS_UNDEF(prev) ? NONE_VAL : prev;
+    Obj *prev = fiber->handling;
+    sp[-1] = prev ? OBJ_VAL(prev) : NONE_VAL;
     PUSH(e);
-    fiber->handling = e;
+    fiber->handling = IS_OBJ(e) ? AS_OBJ(e) : NULL;
     DISPATCH();
   }
   CASE(POP_EXCEPT) {
     Value prev = POP();
-    fiber->handling = IS_NONE(prev) ? UNDEF_VAL : prev;
+    fiber->handling = IS_OBJ(prev) ? AS_OBJ(prev) : NULL;
     DISPATCH();
   }
   CASE(CHECK_EXC_MATCH) {
@@ -1574,8 +1574,7 @@ loop:
   }
   CASE(YIELD_VALUE) {
     SYNC();
-    if (fiber->owner && fiber->owner->type == OBJ_GENERATOR)
-      ((ObjGenerator *)fiber->owner)->yielded_value = true;
+    if (fiber->obj.type == OBJ_GENERATOR) ((ObjGenerator *)fiber)->yielded_value = true;
     return interp_yield(vm);
   }
   CASE(GET_AWAITABLE) {
@@ -1625,7 +1624,7 @@ loop:
     Value e = PEEK(0);
     if (vm_isinstance(vm, e, vm->exc_classes[EXC_StopAsyncIteration])) {
       sp -= 2;
-      fiber->handling = UNDEF_VAL;
+      fiber->handling = NULL;
       DISPATCH();
     }
     vm->exc = e;

@@ -40,11 +40,12 @@ typedef struct Fiber {
   CallFrame *frames;   /* [frame_cap] frames, [nframes] in use */
   int nframes;
   int frame_cap;
-  Value handling;      /* the exception being handled (for bare raise and
-                          __context__), UNDEF when none */
+  Obj *handling;       /* the exception being handled (for bare raise and
+                          __context__), NULL when none */
   struct Fiber *parent; /* the fiber that resumed this one (generators), or NULL */
-  Obj *owner;          /* the generator or task this fiber belongs to, or NULL */
-  bool inline_stack;   /* [stack] lives inside the owner's allocation (not freed alone) */
+  bool inline_stack;   /* [stack] lives inside its generator's allocation (a generator's
+                          fiber is embedded at the start of the ObjGenerator, and its
+                          obj.type is then OBJ_GENERATOR) */
   bool inline_frames;  /* [frames] likewise */
 } Fiber;
 
