@@ -120,6 +120,7 @@ golden: $(B)/aso
 examples-test: $(B)/aso
 	$(B)/aso test examples
 	sh tests/seed_interrupt.sh $(B)/aso
+	sh tests/repl/run.sh $(B)/aso
 
 test: unit golden examples-test
 

@@ -16,6 +16,7 @@
 #include "parse.h"
 #include "runtime.h"
 #include "lint.h"
+#include "repl.h"
 #include "testrun.h"
 #include "trace.h"
 
@@ -24,7 +25,9 @@ char *aso_read_file(const char *path, size_t *len);
 static void usage(FILE *f) {
   fputs("usage: aso [options] FILE [args...]   run a script\n"
         "       aso [options] -c CODE [args...] run CODE\n"
-        "       aso [options] -                  run standard input\n"
+        "       aso [options] -                  run standard input as a script\n"
+        "       aso [-i]                         the REPL (piped: a transcript without prompts;\n"
+        "                                        -i: prompts anyway)\n"
         "       aso test PATH...                 run golden tests (# expect: lines)\n"
         "options:\n"
         "  --dis        print the bytecode of every function instead of running\n"
@@ -102,6 +105,7 @@ static void on_sigint(int sig) {
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "test") == 0) return testrun_main(argc - 2, argv + 2);
   bool dis = false, check = false, debug = false, trace = false, tl_text = false;
+  bool force_repl = false;
   const char *tl_html = NULL;
   long long max_steps = 0;
   const char *clock = NULL;
@@ -111,6 +115,7 @@ int main(int argc, char **argv) {
     const char *a = argv[i];
     if (strcmp(a, "--dis") == 0) dis = true;
     else if (strcmp(a, "--check") == 0) check = true;
+    else if (strcmp(a, "-i") == 0) force_repl = true;
     else if (strcmp(a, "--debug") == 0) debug = true;
     else if (strcmp(a, "--trace") == 0) trace = true;
     else if (strcmp(a, "--timeline") == 0) tl_text = true;
@@ -161,13 +166,27 @@ int main(int argc, char **argv) {
       perror(NULL);
       return 2;
     }
-  } else {
-    filename = "<stdin>";
+  } else if (i < argc) {
+    filename = "<stdin>";  /* `aso -`: standard input is a script */
     src = aso_read_file("/dev/stdin", &len);
     if (!src) {
       perror("aso: stdin");
       return 2;
     }
+  } else {
+    /* No script: the REPL (prompts on a terminal; a piped transcript
+     * otherwise, echoing values without prompts). */
+    if (!setlocale(LC_CTYPE, "C.UTF-8")) setlocale(LC_CTYPE, "en_US.UTF-8");
+    Vm *vm = vm_new();
+    if (clock && strcmp(clock, "virtual") == 0) runtime_use_virtual_clock(vm);
+    if (debug) vm->rt->debug_default = true;
+    list_append(vm, vm->argv, OBJ_VAL(str_from_c(vm, "")));
+    vm->script_dir = str_from_c(vm, ".");
+    int status = repl_main(vm, force_repl || (isatty(0) && isatty(1)));
+    runtime_report_at_exit(vm);
+    fflush(stdout);
+    vm_free(vm);
+    return status;
   }
 
   /* Case mappings of non-ASCII letters come from the C library. */
