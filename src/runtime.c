@@ -974,13 +974,10 @@ static Value loop_new_native(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
   return OBJ_VAL(loop_new(vm));
 }
 
-/* ---- call graphs (asyncio.print_call_graph & co, as Python 3.14 defines them) -------------------- */
+/* ---- call graphs (asyncio.capture/format/print_call_graph, as Python 3.14 defines them) -------- */
 
-/* Appends one "File 'x', line N, in [async ]name()" entry per frame of [f],
- * innermost first. [running]: the fiber is executing (ips point past the
- * current instruction) rather than suspended. */
-static void graph_fiber_frames(StrBuf *sb, const char *indent, Fiber *f, bool async_frames,
-                               bool running) {
+/* One frame of a call stack: (code, line, is_async) appended to [out]. */
+static void frames_of_fiber(Vm *vm, ObjList *out, Fiber *f, bool running) {
   for (int i = f->nframes - 1; i >= 0; i--) {
     CallFrame *fr = &f->frames[i];
     ObjCode *c = fr->fn->code;
@@ -990,27 +987,58 @@ static void graph_fiber_frames(StrBuf *sb, const char *indent, Fiber *f, bool as
       line = code_line_at(c, pc, NULL, NULL);
     else
       line = code_line_at(c, pc > 0 ? pc - 1 : 0, NULL, NULL);
-    bool is_async = async_frames && (fr->flags & FRAME_GEN);
-    sb_printf(sb, "%s  |   File '%s', line %d, in %s%s()\n", indent, c->filename->chars, line,
-              is_async ? "async " : "", fr->fn->qualname->chars);
+    ObjTuple *t = tuple_new(vm, 3);
+    t->items[0] = OBJ_VAL(fr->fn);
+    t->items[1] = INT_VAL(line);
+    t->items[2] = BOOL_VAL((fr->flags & FRAME_GEN) != 0);
+    list_append(vm, out, OBJ_VAL(t));
   }
 }
 
-/* The awaiting chain of a suspended coroutine, innermost first. */
-static void graph_suspended(StrBuf *sb, const char *indent, ObjGenerator *g) {
-  ObjGenerator *chain[64];
-  int n = 0;
-  while (g && n < 64) {
-    chain[n++] = g;
-    Fiber *f = &g->fiber;
-    if (g->state != GEN_SUSPENDED || f->nframes == 0) break;
-    CallFrame *fr = &f->frames[f->nframes - 1];
-    if (*fr->ip != OP_YIELD_FROM || f->sp < 1) break;
-    Value inner = f->stack[f->sp - 1];
-    if (!IS_OBJT(inner, OBJ_GENERATOR) || ((ObjGenerator *)AS_OBJ(inner))->state == GEN_DONE) break;
-    g = (ObjGenerator *)AS_OBJ(inner);
+/* The call stack of [fut] (a task), innermost first; [current]: it is the
+ * task running now (its chain is the live fibers, not a suspended one). */
+static ObjList *call_stack_of(Vm *vm, ObjFuture *fut, bool current) {
+  ObjList *out = list_new(vm, 0);
+  if (!fut->is_task || !fut->coro || fut->coro->state == GEN_DONE) return out;
+  vm_push_root(vm, OBJ_VAL(out));
+  if (current) {
+    for (Fiber *f = vm->fiber; f; f = f->parent) {
+      frames_of_fiber(vm, out, f, true);
+      if (f == &fut->coro->fiber) break;
+    }
+  } else {
+    ObjGenerator *chain[64];
+    int n = 0;
+    for (ObjGenerator *g = fut->coro; g && n < 64;) {
+      chain[n++] = g;
+      Fiber *f = &g->fiber;
+      if (g->state != GEN_SUSPENDED || f->nframes == 0) break;
+      CallFrame *fr = &f->frames[f->nframes - 1];
+      if (*fr->ip != OP_YIELD_FROM || f->sp < 1) break;
+      Value inner = f->stack[f->sp - 1];
+      if (!IS_OBJT(inner, OBJ_GENERATOR) || ((ObjGenerator *)AS_OBJ(inner))->state == GEN_DONE) break;
+      g = (ObjGenerator *)AS_OBJ(inner);
+    }
+    for (int i = n - 1; i >= 0; i--) frames_of_fiber(vm, out, &chain[i]->fiber, false);
   }
-  for (int i = n - 1; i >= 0; i--) graph_fiber_frames(sb, indent, &chain[i]->fiber, true, false);
+  vm_pop_root(vm, 1);
+  return out;
+}
+
+/* The tasks blocked on [fut], directly or through a gather. */
+static ObjList *awaited_by(Vm *vm, ObjFuture *fut) {
+  ObjList *out = list_new(vm, 0);
+  ObjLoop *l = fut->loop;
+  for (size_t i = 0; l && i < l->ntasks; i++) {
+    ObjFuture *t = l->tasks[i];
+    if (!IS_FUTURE(t->fut_waiter)) continue;
+    ObjFuture *w = AS_FUTURE(t->fut_waiter);
+    bool waits = w == fut;
+    for (size_t k = 0; !waits && w->children && k < w->children->len; k++)
+      waits = AS_OBJ(w->children->items[k]) == (Obj *)fut;
+    if (waits) list_append(vm, out, OBJ_VAL(t));
+  }
+  return out;
 }
 
 static void graph_level(Vm *vm, StrBuf *sb, ObjFuture *fut, int level, bool current) {
@@ -1024,36 +1052,45 @@ static void graph_level(Vm *vm, StrBuf *sb, ObjFuture *fut, int level, bool curr
   } else {
     sb_printf(sb, "%s* Future(id=%p)\n", indent, (void *)fut);
   }
-  if (fut->is_task && fut->coro && fut->coro->state != GEN_DONE) {
-    sb_printf(sb, "%s  + Call stack:\n", indent);
-    if (current) {
-      /* The running chain: from the current fiber back to the task's own. */
-      for (Fiber *f = vm->fiber; f; f = f->parent) {
-        graph_fiber_frames(sb, indent, f, true, true);
-        if (f == &fut->coro->fiber) break;
-      }
-    } else {
-      graph_suspended(sb, indent, fut->coro);
-    }
+  ObjList *stack = call_stack_of(vm, fut, current);
+  vm_push_root(vm, OBJ_VAL(stack));
+  if (stack->len) sb_printf(sb, "%s  + Call stack:\n", indent);
+  for (size_t i = 0; i < stack->len; i++) {
+    ObjTuple *t = AS_TUPLE(stack->items[i]);
+    ObjFunction *fn = AS_FUNCTION(t->items[0]);
+    sb_printf(sb, "%s  |   File '%s', line %lld, in %s%s()\n", indent,
+              fn->code->filename->chars, (long long)AS_INT(t->items[1]),
+              AS_BOOL(t->items[2]) ? "async " : "", fn->qualname->chars);
   }
-  /* Awaited by: the tasks blocked on this future, directly or via gather. */
-  ObjLoop *l = fut->loop;
-  bool header = false;
-  for (size_t i = 0; l && i < l->ntasks; i++) {
-    ObjFuture *t = l->tasks[i];
-    bool waits = false;
-    if (IS_FUTURE(t->fut_waiter)) {
-      ObjFuture *w2 = AS_FUTURE(t->fut_waiter);
-      if (w2 == fut) waits = true;
-      else if (w2->children)
-        for (size_t k = 0; k < w2->children->len; k++)
-          if (AS_OBJ(w2->children->items[k]) == (Obj *)fut) waits = true;
-    }
-    if (!waits || level > 30) continue;
-    if (!header) sb_printf(sb, "%s  + Awaited by:\n", indent);
-    header = true;
-    graph_level(vm, sb, t, level + 1, false);
+  ObjList *by = awaited_by(vm, fut);
+  vm_push_root(vm, OBJ_VAL(by));
+  if (by->len && level < 30) {
+    sb_printf(sb, "%s  + Awaited by:\n", indent);
+    for (size_t i = 0; i < by->len; i++) graph_level(vm, sb, AS_FUTURE(by->items[i]), level + 1, false);
   }
+  vm_pop_root(vm, 2);
+}
+
+/* The future a call-graph function is about: the argument, or the current task. */
+static bool graph_target(Vm *vm, Value arg, ObjFuture **fut, bool *current) {
+  *fut = NULL;
+  *current = false;
+  if (IS_UNDEF(arg) || IS_NONE(arg)) {
+    ObjLoop *l = vm->rt->running;
+    if (l && l->current) {
+      *fut = l->current;
+      *current = true;
+    }
+    return true;
+  }
+  if (!IS_FUTURE(arg)) {
+    vm_raise(vm, EXC_TypeError, "%s object does not appear to be compatible with asyncio.Future",
+             vm_type_name(vm, arg));
+    return false;
+  }
+  *fut = AS_FUTURE(arg);
+  *current = (*fut)->loop && (*fut)->loop->current == *fut;
+  return true;
 }
 
 static Value m_format_call_graph(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
@@ -1061,19 +1098,9 @@ static Value m_format_call_graph(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
   Value out[3];
   if (!vm_parse_args(vm, "format_call_graph", argc, argv, kw, 0, 1, kwlist, out)) return ERR_VAL;
   ObjFuture *fut;
-  bool current = false;
-  if (IS_UNDEF(out[0]) || IS_NONE(out[0])) {
-    ObjLoop *l = vm->rt->running;
-    if (!l || !l->current) return NONE_VAL;
-    fut = l->current;
-    current = true;
-  } else if (IS_FUTURE(out[0])) {
-    fut = AS_FUTURE(out[0]);
-    current = fut->loop && fut->loop->current == fut;
-  } else {
-    return vm_raise(vm, EXC_TypeError, "%s object does not appear to be compatible with "
-                    "asyncio.Future", vm_type_name(vm, out[0]));
-  }
+  bool current;
+  if (!graph_target(vm, out[0], &fut, &current)) return ERR_VAL;
+  if (!fut) return NONE_VAL;
   StrBuf sb;
   sb_init(&sb);
   graph_level(vm, &sb, fut, 0, current);
@@ -1081,6 +1108,50 @@ static Value m_format_call_graph(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
   ObjStr *s = str_new(vm, sb.data, sb.len);
   sb_free(&sb);
   return OBJ_VAL(s);
+}
+
+/* capture_call_graph: FutureCallGraph(future, call_stack, awaited_by) with
+ * FrameCallGraphEntry(frame) entries; a frame shows f_code, f_lineno and
+ * whether it is a coroutine frame (f_generator is the coroutine or None). */
+static Value capture(Vm *vm, ObjFuture *fut, bool current, int level) {
+  Runtime *rt = vm->rt;
+  ObjInstance *g = instance_new(vm, rt->graph_cls);
+  vm_push_root(vm, OBJ_VAL(g));
+  dict_set_str(vm, g->dict, str_intern(vm, "future", 6), OBJ_VAL(fut));
+  ObjList *stack = call_stack_of(vm, fut, current);
+  vm_push_root(vm, OBJ_VAL(stack));
+  ObjTuple *cs = tuple_new(vm, stack->len);
+  dict_set_str(vm, g->dict, str_intern(vm, "call_stack", 10), OBJ_VAL(cs));
+  for (size_t i = 0; i < stack->len; i++) {
+    ObjTuple *t = AS_TUPLE(stack->items[i]);
+    ObjInstance *fr = instance_new(vm, rt->frame_cls);
+    cs->items[i] = OBJ_VAL(fr);  /* rooted through g */
+    dict_set_str(vm, fr->dict, str_intern(vm, "f_code", 6), OBJ_VAL(AS_FUNCTION(t->items[0])->code));
+    dict_set_str(vm, fr->dict, str_intern(vm, "f_lineno", 8), t->items[1]);
+    dict_set_str(vm, fr->dict, str_intern(vm, "f_generator", 11),
+                 AS_BOOL(t->items[2]) ? OBJ_VAL(fut->coro) : NONE_VAL);
+    ObjInstance *e = instance_new(vm, rt->frame_entry_cls);
+    dict_set_str(vm, e->dict, str_intern(vm, "frame", 5), OBJ_VAL(fr));
+    cs->items[i] = OBJ_VAL(e);
+  }
+  ObjList *by = awaited_by(vm, fut);
+  vm_push_root(vm, OBJ_VAL(by));
+  ObjTuple *ab = tuple_new(vm, level < 30 ? by->len : 0);
+  dict_set_str(vm, g->dict, str_intern(vm, "awaited_by", 10), OBJ_VAL(ab));
+  for (size_t i = 0; i < ab->len; i++) ab->items[i] = capture(vm, AS_FUTURE(by->items[i]), false, level + 1);
+  vm_pop_root(vm, 3);
+  return OBJ_VAL(g);
+}
+
+static Value m_capture_call_graph(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  static const char *const kwlist[] = {"future", "depth", "limit", NULL};
+  Value out[3];
+  if (!vm_parse_args(vm, "capture_call_graph", argc, argv, kw, 0, 1, kwlist, out)) return ERR_VAL;
+  ObjFuture *fut;
+  bool current;
+  if (!graph_target(vm, out[0], &fut, &current)) return ERR_VAL;
+  if (!fut) return NONE_VAL;
+  return capture(vm, fut, current, 0);
 }
 
 static Value m_print_call_graph(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
@@ -1113,7 +1184,7 @@ void mod_asyncio_init(Vm *vm, ObjModule *m) {
     {"ensure_future", m_ensure_future}, {"sleep", m_sleep},
     {"iscoroutine", m_iscoroutine}, {"iscoroutinefunction", m_iscoroutinefunction},
     {"isfuture", m_isfuture}, {"format_call_graph", m_format_call_graph},
-    {"print_call_graph", m_print_call_graph},
+    {"print_call_graph", m_print_call_graph}, {"capture_call_graph", m_capture_call_graph},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
     vm_define_native(vm, m->dict, fns[i].name, fns[i].fn);
@@ -1145,6 +1216,9 @@ void mod_asyncio_init(Vm *vm, ObjModule *m) {
                OBJ_VAL(vm->exc_classes[EXC_CancelledError]));
   dict_set_str(vm, m->dict, str_intern(vm, "InvalidStateError", 17),
                OBJ_VAL(vm->exc_classes[EXC_InvalidStateError]));
+  dict_set_str(vm, m->dict, str_intern(vm, "FutureCallGraph", 15), OBJ_VAL(rt->graph_cls));
+  dict_set_str(vm, m->dict, str_intern(vm, "FrameCallGraphEntry", 19),
+               OBJ_VAL(rt->frame_entry_cls));
   dict_set_str(vm, m->dict, str_intern(vm, "TimeoutError", 12),
                OBJ_VAL(vm->exc_classes[EXC_TimeoutError]));
 }
@@ -1169,6 +1243,11 @@ void runtime_init(Vm *vm) {
   rt->handle_cls = rt_class(vm, "Handle", vm->t.object, "asyncio.events");
   rt->timer_handle_cls = rt_class(vm, "TimerHandle", rt->handle_cls, "asyncio.events");
   ObjClass *s0 = rt_class(vm, "_Sleep0", vm->t.object, "asyncio.tasks");
+  rt->graph_cls = class_new(vm, str_intern(vm, "FutureCallGraph", 15), vm->t.object);
+  rt->graph_cls->module = str_intern(vm, "asyncio.graph", 13);
+  rt->frame_entry_cls = class_new(vm, str_intern(vm, "FrameCallGraphEntry", 19), vm->t.object);
+  rt->frame_entry_cls->module = rt->graph_cls->module;
+  rt->frame_cls = class_new(vm, str_intern(vm, "frame", 5), vm->t.object);
   rt->sleep0 = OBJ_VAL(instance_new(vm, s0));
   rt->sleep0_done = OBJ_VAL(instance_new(vm, s0));
   rt->finished_unretrieved = list_new(vm, 0);
@@ -1193,6 +1272,9 @@ void gc_mark_runtime(Vm *vm) {
   gc_mark_obj(vm, (Obj *)rt->loop_cls);
   gc_mark_obj(vm, (Obj *)rt->handle_cls);
   gc_mark_obj(vm, (Obj *)rt->timer_handle_cls);
+  gc_mark_obj(vm, (Obj *)rt->graph_cls);
+  gc_mark_obj(vm, (Obj *)rt->frame_entry_cls);
+  gc_mark_obj(vm, (Obj *)rt->frame_cls);
 }
 
 void gc_runtime_blacken(Vm *vm, Obj *o) {

@@ -147,6 +147,7 @@ typedef struct Runtime {
   ObjList *coroutines;    /* coroutines made while a loop could run, to warn
                              about the ones never awaited */
   ObjClass *future_cls, *task_cls, *loop_cls, *handle_cls, *timer_handle_cls;
+  ObjClass *graph_cls, *frame_entry_cls, *frame_cls;  /* capture_call_graph's results */
   TraceHook trace;        /* called for every scheduling event, or NULL */
   void *trace_data;       /* passed to [trace] */
   ObjGenerator **fresh;   /* coroutines not yet started (weak): the GC warns
