@@ -15,10 +15,10 @@ OBJ      := $(B)/obj
 CC       ?= cc
 OPT      ?= -O2
 SAN      ?=
-CFLAGS_BASE := -std=gnu11 -g $(OPT) $(SAN) -fno-strict-aliasing
+CFLAGS_BASE := -std=gnu11 -g $(OPT) $(SAN) -fno-strict-aliasing -pthread
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS := -Isrc -I$(GEN) -D_GNU_SOURCE
-LDLIBS   := -lm -ledit
+LDLIBS   := -lm -ledit -pthread
 PREFIX   ?= /usr/local
 PYTHON   ?= $(shell command -v python3.11 || command -v python3)
 

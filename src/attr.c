@@ -250,6 +250,7 @@ int vm_setattr(Vm *vm, Value obj, ObjStr *name, Value v) {
     }
     if (name == vm->s_name && IS_STR(v)) c->name = AS_STR(v);
     else if (name == vm->s_qualname && IS_STR(v)) c->qualname = AS_STR(v);
+    else if (name == vm->s_module && IS_STR(v)) c->module = AS_STR(v);
     else dict_set_str(vm, c->dict, name, v);
     return 0;
   }

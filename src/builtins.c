@@ -14,6 +14,7 @@
 #include "collections.h"
 #include "strbuf.h"
 #include "strmethods.h"
+#include "workers.h"
 
 const BuiltinModuleDef builtin_modules[] = {
   {"math", mod_math_init},
@@ -21,6 +22,7 @@ const BuiltinModuleDef builtin_modules[] = {
   {"random", mod_random_init},
   {"sys", mod_sys_init},
   {"_asyncio", mod_asyncio_init},
+  {"_workers", mod_workers_init},
   {NULL, NULL}
 };
 
@@ -222,6 +224,10 @@ static Value bi_print(Vm *vm, int argc, Value *argv, ObjTuple *kwnames) {
   ObjStr *sep_s = IS_STR(sep) ? AS_STR(sep) : NULL;
   ObjStr *end_s = IS_STR(end) ? AS_STR(end) : NULL;
   bool ok = true;
+  /* While executor workers run, they write whole lines to the same stream:
+   * hold it so that none lands inside this print's line. */
+  bool lock = direct && __atomic_load_n(&aso_worker_threads, __ATOMIC_SEQ_CST) > 0;
+  if (lock) flockfile(direct);
   for (int i = 0; i < npos && ok; i++) {
     if (i > 0) {
       if (sep_s) ok = write_to(vm, file, direct, sep_s);
@@ -254,6 +260,7 @@ static Value bi_print(Vm *vm, int argc, Value *argv, ObjTuple *kwnames) {
       }
     }
   }
+  if (lock) funlockfile(direct);
   vm_pop_root(vm, 1);
   return ok ? NONE_VAL : ERR_VAL;
 }

@@ -89,6 +89,7 @@ extern const BuiltinModuleDef builtin_modules[];
 
 /* Module initialisers (mod_math.c, mod_time.c, mod_random.c, mod_sys.c). */
 void mod_math_init(Vm *vm, ObjModule *m);
+void mod_workers_init(Vm *vm, ObjModule *m);
 void mod_time_init(Vm *vm, ObjModule *m);
 void mod_random_init(Vm *vm, ObjModule *m);
 void mod_sys_init(Vm *vm, ObjModule *m);

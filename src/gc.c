@@ -18,6 +18,7 @@
 #include "gc.h"
 #include "runtime.h"
 #include "vm.h"
+#include "workers.h"
 
 #define GC_MIN_HEAP (1u << 20)   /* first collection after 1 MiB */
 #define GC_GROW 2                /* next_gc = live bytes * GC_GROW */
@@ -243,6 +244,7 @@ static void mark_roots(Vm *vm) {
   ObjStr **names_end = &vm->s_self;
   for (ObjStr **p = names; p <= names_end; p++) gc_mark_obj(vm, (Obj *)*p);
   gc_mark_runtime(vm);
+  gc_mark_workers(vm);
 }
 
 static void trace(Vm *vm) {

@@ -19,6 +19,7 @@
 #include "repl.h"
 #include "testrun.h"
 #include "trace.h"
+#include "workers.h"
 
 char *aso_read_file(const char *path, size_t *len);
 
@@ -221,8 +222,14 @@ int main(int argc, char **argv) {
     status = compile_only(vm, filename, src, len, dis);
   } else {
     trace_install(vm, trace ? stderr : NULL, tl_text, tl_html);
+    vm->main_filename = filename;
+    vm->main_src = src;
+    vm->main_len = len;
     ObjModule *m = vm_run_source(vm, "__main__", filename, src, len);
     if (!m) status = exit_status(vm);
+    /* Executor jobs still running finish first, as in Python; after Ctrl-C
+     * they are stopped. */
+    workers_finish(vm, status == 130);
     runtime_report_at_exit(vm);
     if (!trace_finish(vm, stderr) && !status) status = 1;
   }

@@ -25,6 +25,7 @@
 #include "collections.h"
 #include "gc.h"
 #include "runtime.h"
+#include "workers.h"
 #include "strbuf.h"
 
 #define AS_LOOP(v) ((ObjLoop *)AS_OBJ(v))
@@ -354,8 +355,9 @@ volatile sig_atomic_t aso_sigint;
 
 bool runtime_interrupted(Vm *vm);
 bool runtime_interrupted(Vm *vm) {
-  if (!aso_sigint) return false;
-  aso_sigint = 0;
+  if (!*vm->interrupt) return false;
+  /* Ctrl-C is consumed; a worker's stop request stays until the worker ends. */
+  if (vm->interrupt == &aso_sigint) aso_sigint = 0;
   vm_raise(vm, EXC_KeyboardInterrupt, "%s", "");
   /* KeyboardInterrupt() has no message: drop the empty argument. */
   if (IS_INSTANCE(vm->exc))
@@ -379,7 +381,20 @@ static bool run_once(Vm *vm, ObjLoop *loop) {
   loop->iteration++;
   if (vm->rt->trace) runtime_trace(vm, loop, TR_ITERATION, NULL, NULL);
   if (loop->rcount == 0 && !loop->stopping) {
-    if (loop->ntimers > 0) {
+    if (workers_busy(vm)) {
+      /* Executor jobs are out: wait for one to finish or for the next timer.
+       * (The virtual clock jumps to the timer only when no job came back in
+       * the real time until then.) */
+      double timeout = -1;
+      if (loop->ntimers > 0) {
+        timeout = loop->timers[0].when - runtime_time(vm);
+        if (timeout < 0) timeout = 0;
+      }
+      int r = workers_wait(vm, timeout);
+      if (r < 0) return false;
+      if (r == 0 && vm->rt->virtual_clock && loop->timers[0].when > vm->rt->vnow)
+        vm->rt->vnow = loop->timers[0].when;
+    } else if (loop->ntimers > 0) {
       double when = loop->timers[0].when;
       if (vm->rt->virtual_clock) {
         if (when > vm->rt->vnow) vm->rt->vnow = when;
@@ -394,6 +409,7 @@ static bool run_once(Vm *vm, ObjLoop *loop) {
     }
   }
   if (runtime_interrupted(vm)) return false;
+  if (vm->workers && !workers_dispatch(vm)) return false;
   double end = loop->ntimers > 0 ? runtime_time(vm) + 1e-9 : 0;
   while (loop->ntimers > 0 && loop->timers[0].when < end) {
     Obj *t = pop_timer(loop);
@@ -758,6 +774,29 @@ static Value loop_call_at(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
   if (npos < 3) return vm_raise(vm, EXC_TypeError, "call_at() missing required arguments");
   if (!number_arg(vm, argv[1], "when", &when)) return ERR_VAL;
   return schedule(vm, loop, "call_at", true, when, npos - 2, argv + 2);
+}
+
+/* Loop methods written in aso: stdlib/asyncio.aso's _loop_NAME(loop, ...). */
+static Value loop_forward(Vm *vm, const char *fname, int argc, Value *argv, ObjTuple *kw) {
+  if (!self_loop(vm, argc, argv, fname + 6)) return ERR_VAL;
+  ObjModule *m = vm_import(vm, str_intern(vm, "asyncio", 7));
+  if (!m) return ERR_VAL;
+  Value f;
+  if (!dict_get_str(m->dict, str_intern(vm, fname, strlen(fname)), &f))
+    return vm_raise(vm, EXC_AttributeError, "asyncio has no %s", fname);
+  return vm_call(vm, f, argc, argv, kw);
+}
+
+static Value loop_run_in_executor(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  return loop_forward(vm, "_loop_run_in_executor", argc, argv, kw);
+}
+
+static Value loop_set_default_executor(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  return loop_forward(vm, "_loop_set_default_executor", argc, argv, kw);
+}
+
+static Value loop_shutdown_default_executor(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  return loop_forward(vm, "_loop_shutdown_default_executor", argc, argv, kw);
 }
 
 static Value loop_get_debug(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
@@ -1195,6 +1234,9 @@ void mod_asyncio_init(Vm *vm, ObjModule *m) {
     {"create_task", loop_create_task}, {"call_soon", loop_call_soon},
     {"call_later", loop_call_later}, {"call_at", loop_call_at}, {"get_debug", loop_get_debug},
     {"set_debug", loop_set_debug}, {"__repr__", loop_repr}, {"__new__", loop_new_native},
+    {"call_soon_threadsafe", loop_call_soon}, {"run_in_executor", loop_run_in_executor},
+    {"set_default_executor", loop_set_default_executor},
+    {"shutdown_default_executor", loop_shutdown_default_executor},
   };
   for (size_t i = 0; i < sizeof loop_methods / sizeof loop_methods[0]; i++)
     vm_define_method(vm, rt->loop_cls, loop_methods[i].name, loop_methods[i].fn);

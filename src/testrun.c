@@ -118,12 +118,13 @@ static void put_shown(StrBuf *sb, const char *s, size_t n) {
 
 enum {
   DIR_EXPECT, DIR_ERROR, DIR_EXIT, DIR_STDERR, DIR_FLAGS, DIR_STDIN, DIR_ONLY, DIR_NOTEST,
+  DIR_SORT,
   DIR_COUNT
 };
 
 static const char *const directive_names[DIR_COUNT] = {
   "expect:", "expect-error:", "expect-exit:", "expect-stderr:", "aso-flags:", "stdin:",
-  "aso-only", "not-a-test",
+  "aso-only", "not-a-test", "sort-output",
 };
 
 /* Finds the first "# DIRECTIVE" in the line [s, s+n); returns its kind and sets
@@ -210,6 +211,9 @@ void testrun_parse_spec(TestSpec *spec, const char *src, size_t len,
     case DIR_NOTEST:
       spec->not_a_test = true;
       break;
+    case DIR_SORT:
+      spec->sort_output = true;
+      break;
     case DIR_STDIN:
       sb_append(&spec->stdin_text, t, tn);
       sb_putc(&spec->stdin_text, '\n');
@@ -256,6 +260,32 @@ static bool next_line(const char *buf, size_t len, size_t *pos, const char **lin
   *had_nl = nl != NULL;
   *pos += *n + (nl ? 1 : 0);
   return true;
+}
+
+static int cmp_line(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void testrun_sort_lines(StrBuf *text) {
+  size_t n = 0, cap = 16;
+  char **lines = xrealloc(NULL, cap * sizeof(char *));
+  size_t pos = 0, start = 0;
+  for (; pos <= text->len; pos++) {
+    if (pos == text->len || text->data[pos] == '\n') {
+      if (pos == text->len && pos == start) break;  /* no text after the last newline */
+      if (n == cap) lines = xrealloc(lines, (cap *= 2) * sizeof(char *));
+      lines[n++] = xstrndup(text->data + start, pos - start);
+      start = pos + 1;
+    }
+  }
+  qsort(lines, n, sizeof(char *), cmp_line);
+  text->len = 0;
+  for (size_t i = 0; i < n; i++) {
+    sb_puts(text, lines[i]);
+    sb_putc(text, '\n');
+    free(lines[i]);
+  }
+  free(lines);
 }
 
 bool testrun_diff(StrBuf *report, const char *want, size_t want_len,
@@ -559,7 +589,7 @@ static void job_judge(Job *j, double timeout) {
   sb_init(&why);
   sb_init(&detail);
   bool stderr_shown = false;
-  const TestSpec *sp = &j->spec;
+  TestSpec *sp = &j->spec;
   if (j->timed_out) {
     sb_printf(&why, "timeout (killed after %gs%s)", timeout,
               j->lingered ? "; it had exited, its children kept its output open" : "");
@@ -600,6 +630,10 @@ static void job_judge(Job *j, double timeout) {
   if (j->out_cut) {
     if (!why.len) sb_puts(&why, "stdout too long");
     sb_printf(&detail, "    stdout was cut at %u bytes\n", CAPTURE_MAX);
+  }
+  if (sp->sort_output) {
+    testrun_sort_lines(&sp->stdout_text);
+    testrun_sort_lines(&j->out);
   }
   if (!testrun_diff(&detail, sp->stdout_text.data, sp->stdout_text.len,
                     j->out.data, j->out.len)) {

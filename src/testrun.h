@@ -21,6 +21,8 @@ typedef struct {
   StrBuf stdout_text;     /* the exact expected stdout */
   bool has_out_file;      /* stdout_text came from a sibling FILE.out */
   bool not_a_test;        /* `# not-a-test`: an endless demo the runner skips */
+  bool sort_output;       /* `# sort-output`: compare stdout's lines sorted (for
+                             output of parallel workers, whose order varies) */
   char *error;            /* `# expect-error:` text (malloc'd), or NULL */
   int exit_status;        /* `# expect-exit:` value, or -1 when absent */
   char **stderr_lines;    /* `# expect-stderr:` lines, in file order (malloc'd) */
@@ -37,6 +39,9 @@ typedef struct {
  * directive is recorded in spec->bad. Release with testrun_spec_free. */
 void testrun_parse_spec(TestSpec *spec, const char *src, size_t len,
                         const char *out_file, size_t out_len);
+
+/* Sorts the lines of [text] (each ends with a newline afterwards). */
+void testrun_sort_lines(StrBuf *text);
 
 /* Frees everything testrun_parse_spec allocated. */
 void testrun_spec_free(TestSpec *spec);

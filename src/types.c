@@ -15,6 +15,7 @@
 #include "runtime.h"
 #include "excgroup.h"
 #include "strmethods.h"
+#include "workers.h"
 
 void strtable_free(Vm *vm);
 
@@ -296,6 +297,7 @@ Vm *vm_new(void) {
   if (!vm) abort();
   vm->out = stdout;
   vm->err = stderr;
+  vm->interrupt = &aso_sigint;
   vm->recursion_limit = 1000;
   vm->exc = UNDEF_VAL;
   gc_init(vm);
@@ -322,6 +324,7 @@ Vm *vm_new(void) {
 }
 
 void vm_free(Vm *vm) {
+  workers_finish(vm, true);
   gc_free_all(vm);
   if (vm->rt) {
     free(vm->rt->fresh);

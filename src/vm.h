@@ -6,6 +6,7 @@
 #ifndef ASO_VM_H
 #define ASO_VM_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include "object.h"
 
@@ -122,6 +123,12 @@ struct Vm {
   FILE *out;                 /* where print writes (stdout) */
   FILE *err;                 /* where tracebacks go (stderr) */
   struct Runtime *rt;        /* the async runtime (scheduler), or NULL */
+  volatile sig_atomic_t *interrupt; /* Ctrl-C flag polled at safe points: &aso_sigint,
+                                       or an executor worker's stop flag */
+  void *workers;             /* executor pools this VM started (workers.c), or NULL */
+  const char *main_filename; /* the main script, which executor workers load */
+  const char *main_src;      /* (not owned; NULL in the REPL) */
+  size_t main_len;
   void *user;                /* free for the embedder (REPL, tests) */
 };
 

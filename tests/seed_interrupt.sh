@@ -35,5 +35,18 @@ check starving "boo runs first" "$(cmp -s "$tmp/head" "$tmp/want" && echo ok)"
 check starving "baa never runs" "$(grep -q baa "$tmp/out" || echo ok)"
 check starving "traceback ends in KeyboardInterrupt" \
   "$([ "$(grep -v '^$' "$tmp/err" | grep -v '^Task was destroyed\|^task: ' | tail -n 1)" = KeyboardInterrupt ] && echo ok)"
+# The accepted answer: two endless loops on a process pool, in parallel.
+code=$(run examples/seed_executor.aso)
+check executor "exit status 130 (got $code)" "$([ "$code" = 130 ] && echo ok)"
+check executor "traceback ends in KeyboardInterrupt" \
+  "$([ "$(grep -v '^$' "$tmp/err" | tail -n 1)" = KeyboardInterrupt ] && echo ok)"
+check executor "every line whole" \
+  "$(grep -qvE '^(running async test|\.\.\.(boo|baa) [0-9]+)$' "$tmp/out" || echo ok)"
+check executor "both workers ran" "$(grep -q boo "$tmp/out" && grep -q baa "$tmp/out" && echo ok)"
+check executor "each worker counts up without a gap" "$(awk '
+  /^\.\.\.(boo|baa) / { if ($2 != n[$1] + 0) bad = 1; n[$1] = $2 + 1 }
+  END { if (!bad) print "ok" }' "$tmp/out")"
+check executor "nothing left running" "$(pgrep -f 'aso examples/seed_executor.aso' >/dev/null || echo ok)"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
