@@ -355,7 +355,7 @@ volatile sig_atomic_t aso_sigint;
 
 bool runtime_interrupted(Vm *vm);
 bool runtime_interrupted(Vm *vm) {
-  if (!*vm->interrupt) return false;
+  if (!__atomic_load_n(vm->interrupt, __ATOMIC_RELAXED)) return false;
   /* Ctrl-C is consumed; a worker's stop request stays until the worker ends. */
   if (vm->interrupt == &aso_sigint) aso_sigint = 0;
   vm_raise(vm, EXC_KeyboardInterrupt, "%s", "");

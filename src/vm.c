@@ -464,7 +464,7 @@ static Value run(Vm *vm, bool throwing) {
 #define CHECK(v) do { if (IS_ERR(v)) goto error; } while (0)
 #define SAFEPOINT()                                                 \
   do {                                                              \
-    if (vm->gc_pending || *vm->interrupt) {                         \
+    if (vm->gc_pending || __atomic_load_n(vm->interrupt, __ATOMIC_RELAXED)) { \
       SYNC();                                                       \
       if (runtime_interrupted(vm)) goto error;                      \
       if (vm->gc_pending) gc_collect(vm);                           \
@@ -1273,7 +1273,7 @@ loop:
       ObjFunction *fn = AS_FUNCTION(fnv);
       if (argc == fn->fast_argc && callee + 1 + fn->frame_need <= fiber->cap &&
           fiber->nframes < fiber->frame_cap && vm->depth < vm->recursion_limit &&
-          !vm->gc_pending && !*vm->interrupt) {
+          !vm->gc_pending && !__atomic_load_n(vm->interrupt, __ATOMIC_RELAXED)) {
         ObjCode *fc = fn->code;
         frame->ip = ip;
         Value *nslots = fiber->stack + callee + 1;

@@ -60,6 +60,7 @@ struct Pool {
   int nthreads, idle;
   pthread_t *threads;
   Job *qhead, *qtail;   /* jobs waiting for a worker */
+  int qlen;             /* how many */
   pthread_cond_t work;  /* signalled when a job is queued or on shutdown */
   bool shutdown;
   volatile sig_atomic_t stop;  /* the workers' interrupt flag: set to stop them */
@@ -305,6 +306,7 @@ static void *worker_main(void *arg) {
     Job *j = p->qhead;
     if (!j) break;
     p->qhead = j->next;
+    p->qlen--;
     if (!p->qhead) p->qtail = NULL;
     j->next = NULL;
     j->state = J_RUNNING;
@@ -447,7 +449,9 @@ static Value wk_submit(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
   if (p->qtail) p->qtail->next = j;
   else p->qhead = j;
   p->qtail = j;
-  bool spawn = p->idle == 0 && p->nthreads < p->max_workers;
+  p->qlen++;
+  /* A new thread when the idle ones are fewer than the jobs waiting. */
+  bool spawn = p->qlen > p->idle && p->nthreads < p->max_workers;
   pthread_cond_signal(&p->work);
   pthread_mutex_unlock(&w->mu);
   if (spawn) {
@@ -532,6 +536,7 @@ static Value wk_cancel(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
     }
     if (*link) {
       *link = j->next;
+      p->qlen--;
       if (p->qtail == j) p->qtail = prev;
       removed = true;
     }
@@ -564,6 +569,7 @@ static ObjList *shutdown_pool(Vm *vm, Pool *p, bool cancel) {
   if (cancel) {
     q = p->qhead;
     p->qhead = p->qtail = NULL;
+    p->qlen = 0;
   }
   pthread_cond_broadcast(&p->work);
   pthread_mutex_unlock(&w->mu);
@@ -658,7 +664,7 @@ void workers_finish(Vm *vm, bool abort_jobs) {
   }
   for (int i = 0; i < w->npools; i++) {
     Pool *p = w->pools[i];
-    if (abort_jobs) p->stop = 1;
+    if (abort_jobs) __atomic_store_n(&p->stop, 1, __ATOMIC_RELAXED);
     shutdown_pool(NULL, p, abort_jobs);
   }
   for (int i = 0; i < w->npools; i++) join_pool(w->pools[i]);

@@ -93,5 +93,13 @@ for f in "$HERE"/*.aso; do
   printf '%-12s %8s %10s %9s %7s %10s %9s  %s\n' "$name" "$aso_s" "$py_s" "$lua_s" \
     "$aso_mb" "$py_mb" "$lua_mb" "$ratio"
 done
+# executor.aso times itself: 4 CPU-bound jobs in a row versus on 2 workers (stderr
+# of its last run). Target: aso's speed-up at least 1.8x and at least python3's.
+for tag in aso py; do
+  e="$WORK/executor.$tag.err"
+  [ -s "$e" ] || continue
+  [ $tag = aso ] && who=aso || who=python3
+  printf 'executor speed-up, %-8s %s\n' "$who:" "$(grep 'speed-up' "$e" | tail -n 1)"
+done
 [ $status -eq 0 ] || echo "bench: FAILED (a run failed or outputs differ)" >&2
 exit $status
