@@ -38,7 +38,7 @@ MISSING := $(strip \
   $(if $(wildcard /usr/include/histedit.h),,libedit-dev) \
   $(if $(shell command -v pkg-config),,pkg-config))
 
-.PHONY: all deps run test unit golden examples-test check-asan compat bench fuzz timeline-test \
+.PHONY: all deps run test unit golden examples-test check-asan check-tsan compat bench fuzz timeline-test \
         install clean
 
 all: $(B)/aso
@@ -133,6 +133,14 @@ check-asan:
 	$(MAKE) B=build/asan OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  test
+
+# ThreadSanitizer over what runs threads: the executor tests, the bounded seed
+# answer and the Ctrl-C checks (the rest of the suite is single-threaded).
+check-tsan:
+	$(MAKE) B=build/tsan OPT=-O1 SAN="-fsanitize=thread" build/tsan/aso
+	TSAN_OPTIONS=halt_on_error=1 build/tsan/aso test tests/golden/executor_*.aso \
+	  examples/seed_executor_bounded.aso
+	TSAN_OPTIONS=halt_on_error=1 sh tests/seed_interrupt.sh build/tsan/aso
 
 # Every golden test also under python3: the tests are proven against CPython.
 compat: $(B)/aso
