@@ -33,6 +33,7 @@
 
 #include "collections.h"
 #include "marshal.h"
+#include "ptrmap.h"
 
 #define MARSHAL_MAGIC "ASM1"
 /* Deepest nesting written or read: deeper values raise RecursionError when
@@ -133,54 +134,14 @@ static bool dropped_exc_attr(Value key) {
 typedef struct {
   Vm *vm;
   Blob *out;
-  Obj **keys;          /* memo: open-addressing table of [cap] slots (NULL: empty) */
-  uint64_t *vals;      /* the memo index of keys[i] */
-  size_t cap, count;
+  PtrMap memo;         /* object -> its memo index */
   uint64_t next_index; /* the index the next memoized object gets */
   int depth;           /* current nesting */
 } Dumper;
 
-static size_t ptr_slot(const Obj *o, size_t cap) {
-  uint64_t h = (uint64_t)(uintptr_t)o * 0x9E3779B97F4A7C15ull;
-  return (size_t)(h >> 32) & (cap - 1);
-}
+static bool memo_find(Dumper *d, Obj *o, uint64_t *idx) { return ptrmap_get(&d->memo, o, idx); }
 
-static bool memo_find(Dumper *d, Obj *o, uint64_t *idx) {
-  if (!d->cap) return false;
-  for (size_t i = ptr_slot(o, d->cap);; i = (i + 1) & (d->cap - 1)) {
-    if (!d->keys[i]) return false;
-    if (d->keys[i] == o) {
-      *idx = d->vals[i];
-      return true;
-    }
-  }
-}
-
-static void memo_add(Dumper *d, Obj *o) {
-  if ((d->count + 1) * 2 > d->cap) {
-    size_t old_cap = d->cap, cap = old_cap ? old_cap * 2 : 64;
-    Obj **keys = calloc(cap, sizeof *keys);
-    uint64_t *vals = malloc(cap * sizeof *vals);
-    if (!keys || !vals) abort();
-    for (size_t i = 0; i < old_cap; i++) {
-      if (!d->keys[i]) continue;
-      size_t j = ptr_slot(d->keys[i], cap);
-      while (keys[j]) j = (j + 1) & (cap - 1);
-      keys[j] = d->keys[i];
-      vals[j] = d->vals[i];
-    }
-    free(d->keys);
-    free(d->vals);
-    d->keys = keys;
-    d->vals = vals;
-    d->cap = cap;
-  }
-  size_t i = ptr_slot(o, d->cap);
-  while (d->keys[i]) i = (i + 1) & (d->cap - 1);
-  d->keys[i] = o;
-  d->vals[i] = d->next_index++;
-  d->count++;
-}
+static void memo_add(Dumper *d, Obj *o) { ptrmap_put(&d->memo, o, d->next_index++); }
 
 static bool dump_value(Dumper *d, Value v);
 
@@ -450,8 +411,7 @@ bool marshal_dump(Vm *vm, Value v, Blob *out) {
   vm_push_root(vm, v);
   bool ok = dump_value(&d, v);
   vm_pop_root(vm, 1);
-  free(d.keys);
-  free(d.vals);
+  ptrmap_free(&d.memo);
   return ok;
 }
 

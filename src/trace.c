@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "strbuf.h"
+#include "ptrmap.h"
 #include "trace.h"
 
 #define STEP_CAP 1000000   /* steps recorded at most; later ones are only counted */
@@ -57,9 +58,7 @@ typedef struct {
   StepRec *steps;          /* the first STEP_CAP steps */
   size_t nsteps, stepcap;
   size_t dropped;          /* steps taken beyond STEP_CAP */
-  ObjFuture **keys;        /* task object -> index + 1 in vals (open addressing) */
-  uint32_t *vals;
-  size_t mapcap, mapcount;
+  PtrMap map;              /* task object -> its index in tasks, plus 1 */
   char **strs;             /* interned strings (open addressing) */
   size_t strcap, nstrs;
   int64_t iterations;      /* loop iterations seen */
@@ -136,46 +135,11 @@ static const char *intern(Tracer *tr, const char *s) {
   return tr->strs[j];
 }
 
-static size_t hash_ptr(const void *p, size_t cap) {
-  uint64_t h = (uint64_t)(uintptr_t)p;
-  h = (h >> 4) * 11400714819323198485u;
-  return (size_t)(h >> 32) & (cap - 1);
-}
-
-static void map_put(Tracer *tr, ObjFuture *key, uint32_t val) {
-  if (2 * (tr->mapcount + 1) > tr->mapcap) {
-    size_t cap = tr->mapcap ? 2 * tr->mapcap : 64;
-    ObjFuture **keys = calloc(cap, sizeof *keys);
-    uint32_t *vals = calloc(cap, sizeof *vals);
-    if (!keys || !vals) abort();
-    for (size_t i = 0; i < tr->mapcap; i++) {
-      if (!tr->keys[i]) continue;
-      size_t j = hash_ptr(tr->keys[i], cap);
-      while (keys[j]) j = (j + 1) & (cap - 1);
-      keys[j] = tr->keys[i];
-      vals[j] = tr->vals[i];
-    }
-    free(tr->keys);
-    free(tr->vals);
-    tr->keys = keys;
-    tr->vals = vals;
-    tr->mapcap = cap;
-  }
-  size_t j = hash_ptr(key, tr->mapcap);
-  while (tr->keys[j] && tr->keys[j] != key) j = (j + 1) & (tr->mapcap - 1);
-  if (!tr->keys[j]) tr->mapcount++;
-  tr->keys[j] = key;
-  tr->vals[j] = val;
-}
+static void map_put(Tracer *tr, ObjFuture *key, uint32_t val) { ptrmap_put(&tr->map, key, val); }
 
 static TaskRec *map_get(Tracer *tr, ObjFuture *key) {
-  if (!tr->mapcap) return NULL;
-  size_t j = hash_ptr(key, tr->mapcap);
-  while (tr->keys[j]) {
-    if (tr->keys[j] == key) return &tr->tasks[tr->vals[j] - 1];
-    j = (j + 1) & (tr->mapcap - 1);
-  }
-  return NULL;
+  uint64_t i;
+  return ptrmap_get(&tr->map, key, &i) ? &tr->tasks[i - 1] : NULL;
 }
 
 /* ---- --trace: one line per event ---------------------------------------------------------- */
@@ -719,8 +683,7 @@ static void tracer_free(Tracer *tr) {
   free(tr->tasks);
   for (size_t i = 0; i < tr->nsteps; i++) free(tr->steps[i].after);
   free(tr->steps);
-  free(tr->keys);
-  free(tr->vals);
+  ptrmap_free(&tr->map);
   for (size_t i = 0; i < tr->strcap; i++) free(tr->strs[i]);
   free(tr->strs);
   free(tr->html_path);
