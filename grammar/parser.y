@@ -241,6 +241,10 @@ handler(A) ::= EXCEPT(T) test(E) AS NAME(N) COLON suite(B). {
 handler(A) ::= EXCEPT(T) STAR test(E) COLON suite(B). {
   A = pc_endn(pc_tok(ctx, N_EXCEPT, T), E); A->a = E; A->body = B; A->flags |= NF_STAR;
 }
+handler(A) ::= EXCEPT(T) STAR COLON(C) suite. {
+  A = pc_tok(ctx, N_EXCEPT, T);
+  pc_error(ctx, C->line, C->col, C->col + 1, "expected one or more exception types");
+}
 handler(A) ::= EXCEPT(T) STAR test(E) AS NAME(N) COLON suite(B). {
   A = pc_end(pc_tok(ctx, N_EXCEPT, T), N); A->a = E; A->str = pc_name(ctx, N)->str;
   A->body = B; A->flags |= NF_STAR;

@@ -1358,7 +1358,118 @@ static void emit_cleanup(Compiler *c, int label, int depth) {
   emit(c, OP_RERAISE);
 }
 
+/* A 'return', or a 'break'/'continue' not inside a loop of its own, in
+ * [list] (not looking into nested functions and classes), or NULL. */
+static Node *find_exit(NodeList *list, bool in_loop) {
+  for (int i = 0; i < list->len; i++) {
+    Node *s = list->items[i], *f = NULL;
+    switch (s->kind) {
+    case N_RETURN: return s;
+    case N_BREAK: case N_CONTINUE:
+      if (!in_loop) return s;
+      break;
+    case N_FUNCDEF: case N_CLASSDEF:
+      break;
+    case N_FOR: case N_WHILE:
+      if (!(f = find_exit(&s->body, true))) f = find_exit(&s->orelse, in_loop);
+      break;
+    case N_TRY:
+      for (int k = 0; !f && k < s->list.len; k++) f = find_exit(&s->list.items[k]->body, in_loop);
+      if (!f) f = find_exit(&s->body, in_loop);
+      if (!f) f = find_exit(&s->orelse, in_loop);
+      if (!f) f = find_exit(&s->finalbody, in_loop);
+      break;
+    default:
+      if (!(f = find_exit(&s->body, in_loop))) f = find_exit(&s->orelse, in_loop);
+      break;
+    }
+    if (f) return f;
+  }
+  return NULL;
+}
+
+/* try/except*: the handlers take, in turn, the part of the exception (group)
+ * that matches them; whatever is left, and whatever they raise, is raised
+ * once they are done (excgroup.c's EXCSTAR_* helpers keep the account). */
+static void compile_try_star(Compiler *c, Node *n) {
+  Unit *u = c->u;
+  for (int i = 0; i < n->list.len; i++) {
+    Node *bad = find_exit(&n->list.items[i]->body, false);
+    if (bad) {
+      error_at(c, bad, "'break', 'continue' and 'return' cannot appear in an except* block");
+      return;
+    }
+  }
+  int handler = new_label(c), cleanup = new_label(c), end = new_label(c);
+  int base = u->depth;
+  FBlock *fb = fblock_push(c, FB_TRY);
+  fb->region = region_push(c, handler, base);
+  compile_stmts(c, &n->body);
+  region_pop(c, fb->region);
+  fblock_pop(c);
+  compile_stmts(c, &n->orelse);
+  emit_jump(c, OP_JUMP, end);
+  u->labels[end].depth = base;
+
+  place(c, handler);
+  u->depth = base + 1;
+  emit(c, OP_PUSH_EXC_INFO);               /* prev exc */
+  Region *cr = region_push(c, cleanup, base + 1);
+  emit(c, OP_EXCSTAR_START);               /* prev state */
+  for (int i = 0; i < n->list.len && !c->failed; i++) {
+    Node *h = n->list.items[i];
+    set_pos(c, h);
+    int skip = new_label(c), raised = new_label(c), after = new_label(c);
+    compile_expr(c, h->a);
+    emit(c, OP_EXCSTAR_MATCH);             /* prev state match */
+    emit(c, OP_DUP_TOP);
+    emit_jump(c, OP_POP_JUMP_IF_FALSE, skip);
+    emit(c, OP_PUSH_EXC_INFO);             /* prev state prev2 match: the match is handled */
+    if (h->str) compile_name_op(c, h->str, 1);
+    else emit(c, OP_POP_TOP);
+    Region *hr = region_push(c, raised, base + 3);
+    compile_stmts(c, &h->body);
+    region_pop(c, hr);
+    emit(c, OP_POP_EXCEPT);                /* prev state */
+    if (h->str) {
+      emit(c, OP_LOAD_NONE);
+      compile_name_op(c, h->str, 1);
+      compile_name_op(c, h->str, 2);
+    }
+    emit_jump(c, OP_JUMP, after);
+    /* The handler raised: note it, go on with the next handler. */
+    place(c, raised);
+    u->depth = base + 4;                   /* prev state prev2 exc */
+    emit(c, OP_ROT_TWO);
+    emit(c, OP_POP_EXCEPT);                /* prev state exc */
+    if (h->str) {
+      emit(c, OP_LOAD_NONE);
+      compile_name_op(c, h->str, 1);
+      compile_name_op(c, h->str, 2);
+    }
+    emit(c, OP_EXCSTAR_RAISED);            /* prev state */
+    emit_jump(c, OP_JUMP, after);
+    place(c, skip);
+    u->depth = base + 3;
+    emit(c, OP_POP_TOP);                   /* prev state */
+    place(c, after);
+    u->depth = base + 2;
+  }
+  region_pop(c, cr);
+  emit(c, OP_ROT_TWO);                     /* state prev */
+  emit(c, OP_POP_EXCEPT);                  /* state */
+  emit(c, OP_EXCSTAR_FINISH);              /* raises what is left */
+  emit_jump(c, OP_JUMP, end);
+  emit_cleanup(c, cleanup, base);
+  place(c, end);
+  u->depth = base;
+}
+
 static void compile_try_except(Compiler *c, Node *n) {
+  if (n->flags & NF_STAR) {
+    compile_try_star(c, n);
+    return;
+  }
   Unit *u = c->u;
   int handler = new_label(c), cleanup = new_label(c), end = new_label(c);
   int base = u->depth;
@@ -1699,10 +1810,6 @@ static void compile_stmt(Compiler *c, Node *n) {
     break;
   }
   case N_TRY:
-    if (n->flags & NF_STAR) {
-      error_at(c, n, "except* is not supported by aso yet");
-      break;
-    }
     if (n->finalbody.len) compile_try_finally(c, n);
     else compile_try_except(c, n);
     break;

@@ -222,3 +222,152 @@ void excgroup_init(Vm *vm) {
     vm_define_method(vm, both[i], "subgroup", eg_subgroup);
   }
 }
+
+/* ---- except* (the EXCSTAR_* opcodes) ------------------------------------------------------------
+ * One except* block keeps its state in a list on the stack:
+ * [original exception, what is left unmatched (or None), the exceptions its
+ * handlers raised, the matches handed to the handlers]. */
+enum { ST_ORIG, ST_REST, ST_RAISED, ST_MATCHES, ST_LEN };
+
+Value excstar_start(Vm *vm, Value exc) {
+  ObjList *st = list_new(vm, ST_LEN);
+  vm_push_root(vm, OBJ_VAL(st));
+  list_append(vm, st, exc);
+  list_append(vm, st, exc);
+  list_append(vm, st, OBJ_VAL(list_new(vm, 0)));
+  list_append(vm, st, OBJ_VAL(list_new(vm, 0)));
+  vm_pop_root(vm, 1);
+  return OBJ_VAL(st);
+}
+
+/* Is [cls] (a class or a tuple of classes) an exception-group type? */
+static bool is_group_type(Vm *vm, Value cls) {
+  ObjClass *base = vm->exc_classes[EXC_BaseExceptionGroup];
+  if (IS_CLASS(cls)) return class_is_subclass(AS_CLASS(cls), base);
+  if (IS_TUPLE(cls))
+    for (size_t i = 0; i < AS_TUPLE(cls)->len; i++)
+      if (is_group_type(vm, AS_TUPLE(cls)->items[i])) return true;
+  return false;
+}
+
+Value excstar_match(Vm *vm, Value state, Value cls) {
+  ObjList *st = AS_LIST(state);
+  if (is_group_type(vm, cls))
+    return vm_raise(vm, EXC_TypeError,
+                    "catching ExceptionGroup with except* is not allowed. Use except instead.");
+  if (!IS_CLASS(cls) && !IS_TUPLE(cls)) return vm_raise(vm, EXC_TypeError,
+      "catching classes that do not inherit from BaseException is not allowed");
+  Value rest = st->items[ST_REST], match = NONE_VAL;
+  if (IS_NONE(rest)) return BOOL_VAL(false);
+  if (excgroup_is(vm, rest)) {
+    Value left;
+    if (!excgroup_split(vm, rest, cls, &match, &left)) return ERR_VAL;
+    st->items[ST_REST] = left;
+  } else {
+    int m = interp_exc_matches(vm, rest, cls);
+    if (m < 0) return ERR_VAL;
+    if (m) {
+      /* A naked exception is handed over wrapped: ExceptionGroup('', (exc,)). */
+      ObjTuple *one = tuple_new(vm, 1);
+      one->items[0] = rest;
+      vm_push_root(vm, OBJ_VAL(one));
+      Value msg = OBJ_VAL(str_from_c(vm, ""));
+      vm_push_root(vm, msg);
+      match = make_group(vm, eg_base(vm), msg, OBJ_VAL(one));
+      vm_pop_root(vm, 2);
+      if (IS_ERR(match)) return ERR_VAL;
+      st->items[ST_REST] = NONE_VAL;
+    }
+  }
+  if (IS_NONE(match)) return BOOL_VAL(false);
+  list_append(vm, AS_LIST(st->items[ST_MATCHES]), match);
+  return match;
+}
+
+void excstar_raised(Vm *vm, Value state, Value exc) {
+  list_append(vm, AS_LIST(AS_LIST(state)->items[ST_RAISED]), exc);
+}
+
+/* Appends the leaves of [e] (itself when it is not a group) to [out]. */
+static void leaves(Vm *vm, Value e, ObjList *out) {
+  if (!excgroup_is(vm, e)) {
+    list_append(vm, out, e);
+    return;
+  }
+  Value ex = attr(vm, e, "exceptions");
+  for (size_t i = 0; IS_TUPLE(ex) && i < AS_TUPLE(ex)->len; i++) leaves(vm, AS_TUPLE(ex)->items[i], out);
+}
+
+static bool in_list(ObjList *l, Value v) {
+  for (size_t i = 0; i < l->len; i++)
+    if (value_is(l->items[i], v)) return true;
+  return false;
+}
+
+/* The part of group [g] whose leaves are in [keep], with g's structure, or
+ * None (CPython's exception-group projection). */
+static Value project(Vm *vm, Value g, ObjList *keep) {
+  if (!excgroup_is(vm, g)) return in_list(keep, g) ? g : NONE_VAL;
+  Value ex = attr(vm, g, "exceptions");
+  ObjList *kept = list_new(vm, 0);
+  vm_push_root(vm, OBJ_VAL(kept));
+  bool whole = true;  /* every sub-exception kept as it is */
+  for (size_t i = 0; IS_TUPLE(ex) && i < AS_TUPLE(ex)->len; i++) {
+    Value p = project(vm, AS_TUPLE(ex)->items[i], keep);
+    if (IS_ERR(p)) {
+      vm_pop_root(vm, 1);
+      return p;
+    }
+    if (!value_is(p, AS_TUPLE(ex)->items[i])) whole = false;
+    if (!IS_NONE(p)) list_append(vm, kept, p);
+  }
+  Value r = NONE_VAL;
+  if (whole && kept->len) {
+    r = g;  /* nothing dropped: the group itself */
+  } else if (kept->len) {
+    r = vm_call_method(vm, g, str_intern(vm, "derive", 6), 1, (Value[]){OBJ_VAL(kept)});
+    if (!IS_ERR(r)) r = copy_meta(vm, g, r);
+  }
+  vm_pop_root(vm, 1);
+  return r;
+}
+
+int excstar_finish(Vm *vm, Value state) {
+  ObjList *st = AS_LIST(state);
+  Value orig = st->items[ST_ORIG], rest = st->items[ST_REST];
+  ObjList *raised = AS_LIST(st->items[ST_RAISED]), *matches = AS_LIST(st->items[ST_MATCHES]);
+  /* What goes on: the unmatched rest and the matches re-raised with a bare
+   * `raise` keep their place in the original group; new exceptions raised by
+   * handlers are grouped with that. */
+  ObjList *keep = list_new(vm, 0), *fresh = list_new(vm, 0);
+  vm_push_root(vm, OBJ_VAL(keep));
+  vm_push_root(vm, OBJ_VAL(fresh));
+  if (!IS_NONE(rest)) leaves(vm, rest, keep);
+  for (size_t i = 0; i < raised->len; i++) {
+    Value x = raised->items[i];
+    if (in_list(matches, x)) leaves(vm, x, keep);
+    else list_append(vm, fresh, x);
+  }
+  Value kept = NONE_VAL;
+  if (keep->len) kept = excgroup_is(vm, orig) ? project(vm, orig, keep) : orig;
+  int r = 0;
+  if (IS_ERR(kept)) {
+    r = -1;
+  } else if (fresh->len == 0) {
+    if (!IS_NONE(kept)) {
+      vm->exc = kept;
+      r = 1;
+    }
+  } else {
+    if (!IS_NONE(kept)) list_append(vm, fresh, kept);
+    Value g = excgroup_new(vm, "", fresh);
+    if (IS_ERR(g)) {
+      r = -1;
+    } else {
+      vm->exc = g;
+      r = 2;
+    }
+  }
+  vm_pop_root(vm, 2);
+  return r;
+}

@@ -114,6 +114,10 @@ OP(RERAISE, 0, -1)            /* raise TOS again, keeping its traceback */
 OP(PUSH_EXC_INFO, 0, 1)       /* exc -> prev-handled exc; exc becomes handled */
 OP(POP_EXCEPT, 0, -1)         /* prev -> ; restore the handled exception */
 OP(CHECK_EXC_MATCH, 0, 0)     /* exc cls -> exc bool */
+OP(EXCSTAR_START, 0, 0)       /* exc -> state: begins an except* block */
+OP(EXCSTAR_MATCH, 0, 0)       /* state cls -> state match (False: none) */
+OP(EXCSTAR_RAISED, 0, -1)     /* state exc -> state: a handler raised exc */
+OP(EXCSTAR_FINISH, 0, -1)     /* state -> : raises what no handler took */
 OP(LOAD_ASSERTION_ERROR, 0, 1)
 OP(BEFORE_WITH, 0, 1)         /* mgr -> exit-bound result-of-enter */
 OP(WITH_EXIT, 0, -1)          /* exit -> ; calls exit(None, None, None) */

@@ -24,6 +24,7 @@
 #include "runtime.h"
 #include "strmethods.h"
 #include "collections.h"
+#include "excgroup.h"
 
 /* ---- fibers ------------------------------------------------------------------------ */
 
@@ -1490,6 +1491,38 @@ loop:
     RELOAD();
     if (m < 0) ERROR();
     sp[-1] = BOOL_VAL(m);
+    DISPATCH();
+  }
+  CASE(EXCSTAR_START) {
+    SYNC();
+    Value st = excstar_start(vm, PEEK(0));
+    RELOAD();
+    sp[-1] = st;
+    DISPATCH();
+  }
+  CASE(EXCSTAR_MATCH) {
+    Value cls = PEEK(0), st = PEEK(1);
+    SYNC();
+    Value m = excstar_match(vm, st, cls);
+    RELOAD();
+    if (IS_ERR(m)) ERROR();
+    sp[-1] = m;
+    DISPATCH();
+  }
+  CASE(EXCSTAR_RAISED) {
+    Value x = POP();
+    SYNC();
+    excstar_raised(vm, PEEK(0), x);
+    RELOAD();
+    DISPATCH();
+  }
+  CASE(EXCSTAR_FINISH) {
+    Value st = POP();
+    SYNC();
+    int r = excstar_finish(vm, st);
+    RELOAD();
+    if (r == 1) goto reraise;   /* the original (or its part) goes on as it was */
+    if (r != 0) ERROR();
     DISPATCH();
   }
   CASE(LOAD_ASSERTION_ERROR) PUSH(OBJ_VAL(vm->exc_classes[EXC_AssertionError])); DISPATCH();
