@@ -11,6 +11,7 @@
 #include "compiler.h"
 #include "interp.h"
 #include "parse.h"
+#include "excgroup.h"
 #include "strbuf.h"
 
 Value vm_new_exception(Vm *vm, ObjClass *cls, int argc, Value *argv) {
@@ -134,10 +135,10 @@ static Value attr_of(Vm *vm, Value e, ObjStr *name) {
   return NONE_VAL;
 }
 
-static void format_one(Vm *vm, StrBuf *sb, Value e) {
+/* The "File ..." lines of e's traceback, most recent call last. */
+static void format_stack(Vm *vm, StrBuf *sb, Value e) {
   ObjInstance *in = AS_INSTANCE(e);
   if (in->tb && in->tb->len) {
-    sb_puts(sb, "Traceback (most recent call last):\n");
     for (size_t i = in->tb->len; i >= 2; i -= 2) {
       ObjCode *code = (ObjCode *)AS_OBJ(in->tb->items[i - 2]);
       size_t pc = (size_t)AS_INT(in->tb->items[i - 1]);
@@ -148,6 +149,11 @@ static void format_one(Vm *vm, StrBuf *sb, Value e) {
       print_source(vm, sb, code->filename, line, col, end_col, false);
     }
   }
+}
+
+/* The last line(s): "Type: message" (a SyntaxError shows its source line). */
+static void format_exception_only(Vm *vm, StrBuf *sb, Value e) {
+  ObjInstance *in = AS_INSTANCE(e);
   if (class_is_subclass(in->cls, vm->exc_classes[EXC_SyntaxError])) {
     Value file = attr_of(vm, e, str_intern(vm, "filename", 8));
     Value line = attr_of(vm, e, str_intern(vm, "lineno", 6));
@@ -165,19 +171,127 @@ static void format_one(Vm *vm, StrBuf *sb, Value e) {
   print_type_and_message(vm, sb, e);
 }
 
-static void format_chain(Vm *vm, StrBuf *sb, Value e, int depth) {
-  if (depth > 50 || !IS_INSTANCE(e)) return;
-  Value cause = attr_of(vm, e, vm->s_cause);
-  Value ctx = attr_of(vm, e, vm->s_context);
-  Value suppress = attr_of(vm, e, vm->s_suppress_context);
-  if (IS_INSTANCE(cause)) {
-    format_chain(vm, sb, cause, depth + 1);
-    sb_puts(sb, "\nThe above exception was the direct cause of the following exception:\n\n");
-  } else if (IS_INSTANCE(ctx) && !(IS_BOOL(suppress) && AS_BOOL(suppress))) {
-    format_chain(vm, sb, ctx, depth + 1);
-    sb_puts(sb, "\nDuring handling of the above exception, another exception occurred:\n\n");
+/* How an exception prints, as CPython's default hook does, exception groups
+ * included: a group's traceback is boxed, and its sub-exceptions follow,
+ * numbered, each indented behind a "| " margin (traceback.py's
+ * _ExceptionPrintContext: at most 15 shown per group, 10 groups deep). */
+typedef struct {
+  StrBuf *out;
+  int depth;          /* exception-group nesting */
+  bool need_close;    /* the closing "+----" line is still owed */
+} PrintCtx;
+
+enum { MAX_GROUP_WIDTH = 15, MAX_GROUP_DEPTH = 10 };
+
+/* Writes [text] line by line behind the margin of the current depth. */
+static void emit(PrintCtx *cx, const char *text, size_t len, char margin) {
+  size_t i = 0;
+  while (i < len) {
+    size_t j = i;
+    while (j < len && text[j] != '\n') j++;
+    if (j < len) j++;
+    sb_fill(cx->out, ' ', (size_t)(2 * cx->depth));
+    if (cx->depth) {
+      sb_putc(cx->out, margin);
+      sb_putc(cx->out, ' ');
+    }
+    sb_append(cx->out, text + i, j - i);
+    i = j;
   }
-  format_one(vm, sb, e);
+}
+
+static void emit_str(PrintCtx *cx, const char *text, char margin) { emit(cx, text, strlen(text), margin); }
+
+static void format_exc(Vm *vm, PrintCtx *cx, Value top);
+
+/* One exception, without what it is chained to. */
+static void format_single(Vm *vm, PrintCtx *cx, Value e) {
+  StrBuf t;
+  sb_init(&t);
+  ObjInstance *in = AS_INSTANCE(e);
+  bool has_tb = in->tb && in->tb->len;
+  if (!excgroup_is(vm, e)) {
+    if (has_tb) emit_str(cx, "Traceback (most recent call last):\n", '|');
+    format_stack(vm, &t, e);
+    format_exception_only(vm, &t, e);
+    emit(cx, t.data, t.len, '|');
+  } else if (cx->depth > MAX_GROUP_DEPTH) {
+    sb_printf(&t, "... (max_group_depth is %d)\n", MAX_GROUP_DEPTH);
+    emit(cx, t.data, t.len, '|');
+  } else {
+    bool toplevel = cx->depth == 0;
+    if (toplevel) cx->depth++;
+    if (has_tb) {
+      emit_str(cx, "Exception Group Traceback (most recent call last):\n", toplevel ? '+' : '|');
+      format_stack(vm, &t, e);
+    }
+    format_exception_only(vm, &t, e);
+    emit(cx, t.data, t.len, '|');
+    Value ex = attr_of(vm, e, str_intern(vm, "exceptions", 10));
+    size_t num = IS_TUPLE(ex) ? AS_TUPLE(ex)->len : 0;
+    size_t n = num <= MAX_GROUP_WIDTH ? num : MAX_GROUP_WIDTH + 1;
+    cx->need_close = false;
+    for (size_t i = 0; i < n; i++) {
+      bool last = i == n - 1, truncated = i >= MAX_GROUP_WIDTH;
+      if (last) cx->need_close = true;
+      sb_fill(cx->out, ' ', (size_t)(2 * cx->depth));
+      sb_puts(cx->out, i == 0 ? "+-" : "  ");
+      if (truncated) sb_puts(cx->out, "+---------------- ... ----------------\n");
+      else sb_printf(cx->out, "+---------------- %zu ----------------\n", i + 1);
+      cx->depth++;
+      if (!truncated) {
+        format_exc(vm, cx, AS_TUPLE(ex)->items[i]);
+      } else {
+        size_t more = num - MAX_GROUP_WIDTH;
+        StrBuf m;
+        sb_init(&m);
+        sb_printf(&m, "and %zu more exception%s\n", more, more > 1 ? "s" : "");
+        emit(cx, m.data, m.len, '|');
+        sb_free(&m);
+      }
+      if (last && cx->need_close) {
+        sb_fill(cx->out, ' ', (size_t)(2 * cx->depth));
+        sb_puts(cx->out, "+------------------------------------\n");
+        cx->need_close = false;
+      }
+      cx->depth--;
+    }
+    if (toplevel) cx->depth = 0;
+  }
+  sb_free(&t);
+}
+
+/* An exception with its chain: causes and contexts first. */
+static void format_exc(Vm *vm, PrintCtx *cx, Value top) {
+  enum { MAX_CHAIN = 50 };
+  Value chain[MAX_CHAIN];
+  const char *msgs[MAX_CHAIN];
+  int n = 0;
+  for (Value e = top; IS_INSTANCE(e) && n < MAX_CHAIN;) {
+    Value cause = attr_of(vm, e, vm->s_cause);
+    Value ctx = attr_of(vm, e, vm->s_context);
+    Value suppress = attr_of(vm, e, vm->s_suppress_context);
+    chain[n] = e;
+    msgs[n] = NULL;
+    Value next = NONE_VAL;
+    if (IS_INSTANCE(cause)) {
+      msgs[n] = "\nThe above exception was the direct cause of the following exception:\n\n";
+      next = cause;
+    } else if (IS_INSTANCE(ctx) && !(IS_BOOL(suppress) && AS_BOOL(suppress))) {
+      msgs[n] = "\nDuring handling of the above exception, another exception occurred:\n\n";
+      next = ctx;
+    }
+    n++;
+    /* A cycle (a chain that comes back to an exception already shown) ends here. */
+    for (int k = 0; k < n && IS_INSTANCE(next); k++)
+      if (value_is(chain[k], next)) next = NONE_VAL;
+    if (IS_NONE(next)) msgs[n - 1] = NULL;
+    e = next;
+  }
+  for (int k = n - 1; k >= 0; k--) {
+    format_single(vm, cx, chain[k]);
+    if (k > 0 && msgs[k - 1]) emit_str(cx, msgs[k - 1], '|');
+  }
 }
 
 void vm_print_exception(Vm *vm) {
@@ -187,7 +301,8 @@ void vm_print_exception(Vm *vm) {
   vm_push_root(vm, e);
   StrBuf sb;
   sb_init(&sb);
-  format_chain(vm, &sb, e, 0);
+  PrintCtx cx = {&sb, 0, false};
+  format_exc(vm, &cx, e);
   fflush(vm->out);
   fwrite(sb.data, 1, sb.len, vm->err);
   fflush(vm->err);

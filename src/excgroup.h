@@ -19,8 +19,8 @@ bool excgroup_split(Vm *vm, Value g, Value cond, Value *match, Value *rest);
 /* except*, for the VM's EXCSTAR_* opcodes: the state of one block for the
  * exception [exc]; the part of what is left that matches [cls] (False when
  * nothing does); a handler raised [exc]; and at the end: 0 when nothing is
- * left, 1 with vm->exc to re-raise as it is, 2 with vm->exc a new group to
- * raise, -1 on error. */
+ * left, 1 with vm->exc to re-raise as it is, 2 with vm->exc a new group (of
+ * what the handlers raised and what is left), -1 on error. */
 Value excstar_start(Vm *vm, Value exc);
 Value excstar_match(Vm *vm, Value state, Value cls);
 void excstar_raised(Vm *vm, Value state, Value exc);

@@ -1521,8 +1521,10 @@ loop:
     SYNC();
     int r = excstar_finish(vm, st);
     RELOAD();
-    if (r == 1) goto reraise;   /* the original (or its part) goes on as it was */
-    if (r != 0) ERROR();
+    /* What is left goes on (the original, a part of it, or a new group with
+     * what the handlers raised) like a re-raise: no new traceback entry. */
+    if (r > 0) goto reraise;
+    if (r < 0) ERROR();
     DISPATCH();
   }
   CASE(LOAD_ASSERTION_ERROR) PUSH(OBJ_VAL(vm->exc_classes[EXC_AssertionError])); DISPATCH();
