@@ -766,15 +766,27 @@ static void compile_lambda(Compiler *c, Node *n) {
  * iterator) called at once, as in Python 3. */
 static void compile_comp_gen(Compiler *c, Node *n, int gi, int depth_of_result) {
   Node *g = n->list.items[gi];
+  bool is_async = (g->flags & NF_ASYNC) != 0;
   int head = new_label(c), exit = new_label(c);
   if (gi == 0) {
     emit_arg(c, OP_LOAD_FAST, 0);
   } else {
     compile_expr(c, g->b);
-    emit(c, OP_GET_ITER);
+    emit(c, is_async ? OP_GET_AITER : OP_GET_ITER);
   }
+  int base = c->u->depth;  /* with the iterator */
   place(c, head);
-  emit_jump(c, OP_FOR_ITER, exit);
+  if (is_async) {
+    /* x = await it.__anext__(), until StopAsyncIteration (as in `async for`) */
+    c->u->labels[head].depth = base;
+    Region *r = region_push(c, exit, base);
+    emit(c, OP_GET_ANEXT);
+    emit(c, OP_LOAD_NONE);
+    emit(c, OP_YIELD_FROM);
+    region_pop(c, r);
+  } else {
+    emit_jump(c, OP_FOR_ITER, exit);
+  }
   compile_store(c, g->a);
   int skip = new_label(c);
   for (int i = 0; i < g->list.len; i++) {
@@ -808,24 +820,17 @@ static void compile_comp_gen(Compiler *c, Node *n, int gi, int depth_of_result) 
   place(c, skip);
   emit_jump(c, OP_JUMP, head);
   place(c, exit);
-}
-
-static bool has_async_for(Node *n) {
-  for (int i = 0; i < n->list.len; i++)
-    if (n->list.items[i]->flags & NF_ASYNC) return true;
-  return false;
+  if (is_async) {
+    c->u->depth = base + 1;  /* iterator + exception */
+    emit(c, OP_END_ASYNC_FOR);
+    c->u->depth = base - 1;
+  }
 }
 
 static void compile_comprehension(Compiler *c, Node *n) {
   Scope *s = n->scope;
   unit_enter(c, s);
   set_pos(c, n);
-  if (s->is_async && (n->kind == N_GENEXP || has_async_for(n))) {
-    error_at(c, n, "async generator expressions and 'async for' in comprehensions are not "
-                   "supported by aso yet");
-    unit_leave(c, s->name, n->line);
-    return;
-  }
   if (n->kind == N_GENEXP || s->is_async) {
     emit(c, OP_RETURN_GENERATOR);
   }
@@ -844,9 +849,9 @@ static void compile_comprehension(Compiler *c, Node *n) {
   emit_const(c, OBJ_VAL(code));
   emit_arg(c, OP_MAKE_FUNCTION, flags);
   compile_expr(c, n->list.items[0]->b);
-  emit(c, OP_GET_ITER);
+  emit(c, (n->list.items[0]->flags & NF_ASYNC) ? OP_GET_AITER : OP_GET_ITER);
   emit_arg(c, OP_CALL, 1);
-  if (s->is_async) {
+  if (s->is_async && n->kind != N_GENEXP) {
     /* An async comprehension (it awaits): its function is a coroutine. */
     if (!c->u->in_async) {
       error_at(c, n, "asynchronous comprehension outside of an asynchronous function");
