@@ -1363,6 +1363,34 @@ static void emit_cleanup(Compiler *c, int label, int depth) {
   emit(c, OP_RERAISE);
 }
 
+/* try/except, both kinds: the body (its exceptions go to the handlers that
+ * follow), the else part, a jump to [end], then the handlers' entry with the
+ * exception pushed and made the one being handled (stack: prev exc). */
+static void compile_try_head(Compiler *c, Node *n, int end) {
+  Unit *u = c->u;
+  int handler = new_label(c);
+  int base = u->depth;
+  FBlock *fb = fblock_push(c, FB_TRY);
+  fb->region = region_push(c, handler, base);
+  compile_stmts(c, &n->body);
+  region_pop(c, fb->region);
+  fblock_pop(c);
+  compile_stmts(c, &n->orelse);
+  emit_jump(c, OP_JUMP, end);
+  u->labels[end].depth = base;
+  place(c, handler);
+  u->depth = base + 1;
+  emit(c, OP_PUSH_EXC_INFO);
+}
+
+/* `except E as name:` ends with name = None; del name. */
+static void clear_name(Compiler *c, const char *name) {
+  if (!name) return;
+  emit(c, OP_LOAD_NONE);
+  compile_name_op(c, name, 1);
+  compile_name_op(c, name, 2);
+}
+
 /* A 'return', or a 'break'/'continue' not inside a loop of its own, in
  * [list] (not looking into nested functions and classes), or NULL. */
 static Node *find_exit(NodeList *list, bool in_loop) {
@@ -1405,20 +1433,9 @@ static void compile_try_star(Compiler *c, Node *n) {
       return;
     }
   }
-  int handler = new_label(c), cleanup = new_label(c), end = new_label(c);
+  int cleanup = new_label(c), end = new_label(c);
   int base = u->depth;
-  FBlock *fb = fblock_push(c, FB_TRY);
-  fb->region = region_push(c, handler, base);
-  compile_stmts(c, &n->body);
-  region_pop(c, fb->region);
-  fblock_pop(c);
-  compile_stmts(c, &n->orelse);
-  emit_jump(c, OP_JUMP, end);
-  u->labels[end].depth = base;
-
-  place(c, handler);
-  u->depth = base + 1;
-  emit(c, OP_PUSH_EXC_INFO);               /* prev exc */
+  compile_try_head(c, n, end);             /* prev exc */
   Region *cr = region_push(c, cleanup, base + 1);
   emit(c, OP_EXCSTAR_START);               /* prev state */
   for (int i = 0; i < n->list.len && !c->failed; i++) {
@@ -1436,22 +1453,14 @@ static void compile_try_star(Compiler *c, Node *n) {
     compile_stmts(c, &h->body);
     region_pop(c, hr);
     emit(c, OP_POP_EXCEPT);                /* prev state */
-    if (h->str) {
-      emit(c, OP_LOAD_NONE);
-      compile_name_op(c, h->str, 1);
-      compile_name_op(c, h->str, 2);
-    }
+    clear_name(c, h->str);
     emit_jump(c, OP_JUMP, after);
     /* The handler raised: note it, go on with the next handler. */
     place(c, raised);
     u->depth = base + 4;                   /* prev state prev2 exc */
     emit(c, OP_ROT_TWO);
     emit(c, OP_POP_EXCEPT);                /* prev state exc */
-    if (h->str) {
-      emit(c, OP_LOAD_NONE);
-      compile_name_op(c, h->str, 1);
-      compile_name_op(c, h->str, 2);
-    }
+    clear_name(c, h->str);
     emit(c, OP_EXCSTAR_RAISED);            /* prev state */
     emit_jump(c, OP_JUMP, after);
     place(c, skip);
@@ -1476,21 +1485,9 @@ static void compile_try_except(Compiler *c, Node *n) {
     return;
   }
   Unit *u = c->u;
-  int handler = new_label(c), cleanup = new_label(c), end = new_label(c);
+  int cleanup = new_label(c), end = new_label(c);
   int base = u->depth;
-  FBlock *fb = fblock_push(c, FB_TRY);
-  fb->region = region_push(c, handler, base);
-  compile_stmts(c, &n->body);
-  region_pop(c, fb->region);
-  fblock_pop(c);
-  compile_stmts(c, &n->orelse);
-  emit_jump(c, OP_JUMP, end);
-  u->labels[end].depth = base;
-
-  /* Handlers: entered with the exception pushed. */
-  place(c, handler);
-  u->depth = base + 1;
-  emit(c, OP_PUSH_EXC_INFO);  /* prev exc */
+  compile_try_head(c, n, end);             /* prev exc */
   Region *cr = region_push(c, cleanup, base + 1);
   for (int i = 0; i < n->list.len && !c->failed; i++) {
     Node *h = n->list.items[i];
@@ -1514,11 +1511,7 @@ static void compile_try_except(Compiler *c, Node *n) {
     /* Leave the handler: drop prev (restoring it), clear the name. */
     region_close(c, cr);
     emit(c, OP_POP_EXCEPT);
-    if (h->str) {
-      emit(c, OP_LOAD_NONE);
-      compile_name_op(c, h->str, 1);
-      compile_name_op(c, h->str, 2);
-    }
+    clear_name(c, h->str);
     emit_jump(c, OP_JUMP, end);
     region_reopen(c, cr);
     place(c, next);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,8 +67,21 @@ static void check(const char *what, bool ok) {
   else failed++;
 }
 
-/* Sends [input], then checks that [want] appears. */
+/* Waits until line editing has the terminal (raw mode: the REPL is reading
+ * a line). Keys typed ahead while the terminal is still in canonical mode
+ * reach the REPL too, except Ctrl-D, which the tty driver turns into an EOF
+ * that is dropped when editing switches to raw mode; so a test types Ctrl-D
+ * (and Ctrl-C meant for the prompt) only once the REPL is at its prompt. */
+static void wait_editing(double secs) {
+  double end = now() + secs;
+  struct termios t;
+  while (now() < end && tcgetattr(master, &t) == 0 && (t.c_lflag & ICANON)) usleep(2000);
+}
+
+/* Sends [input], then checks that [want] appears. Input that does not start
+ * with Ctrl-C (which interrupts running code) is typed at the prompt. */
 static void step(const char *what, const char *input, const char *want, double secs) {
+  if (input[0] != '\x03') wait_editing(secs);
   send(input);
   check(what, expect(want, secs));
 }
@@ -144,6 +158,9 @@ int main(int argc, char **argv) {
   usleep(300000);
   step("Ctrl-C stops a task stuck without await", "\x03", "KeyboardInterrupt", 5);
   step("the session goes on", "print('still', f())\r", "still from f", 5);
+  /* Ctrl-D at the prompt, as a person types it (see wait_editing). */
+  check("prompt before Ctrl-D", expect(">>> ", 5));
+  wait_editing(5);
   send("\x04");
   int status = 0;
   double end = now() + 5;
