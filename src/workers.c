@@ -239,7 +239,13 @@ static void run_job(Vm *vm, Job *j) {
     return;
   }
   vm_push_root(vm, call);
-  ObjTuple *t = AS_TUPLE(call);  /* (fn, args tuple, kwargs dict): made by submit() */
+  ObjTuple *t = IS_TUPLE(call) ? AS_TUPLE(call) : NULL;  /* (fn, args, kwargs): submit() */
+  if (!t || t->len != 3 || !IS_TUPLE(t->items[1]) || !IS_DICT(t->items[2])) {
+    vm_raise(vm, EXC_RuntimeError, "a worker got a malformed job");
+    fail_job(vm, j);
+    vm_pop_root(vm, 1);
+    return;
+  }
   ObjTuple *args = AS_TUPLE(t->items[1]);
   ObjDict *kwargs = AS_DICT(t->items[2]);
   int nkw = (int)kwargs->len;
