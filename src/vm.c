@@ -438,6 +438,37 @@ static bool find_handler(ObjCode *code, size_t pc, ExcEntry **out) {
 /* Runs the current fiber from its top frame until a frame flagged
  * FRAME_ENTRY returns (its value is returned) or an exception leaves it
  * (ERR_VAL). Also returns when a generator frame yields (interp.h). */
+/* a <op> b for ints; op is a CmpKind from CMP_LT to CMP_GE. */
+static inline bool int_compare(int op, int64_t x, int64_t y) {
+  switch (op) {
+  case CMP_LT: return x < y;
+  case CMP_LE: return x <= y;
+  case CMP_EQ: return x == y;
+  case CMP_NE: return x != y;
+  case CMP_GT: return x > y;
+  default: return x >= y;
+  }
+}
+
+/* The slow path of the fused compare-and-jump instructions: the truth of
+ * a <op> b. 1 or 0; -1 with vm->exc set. */
+static int compare_truth(Vm *vm, int op, Value a, Value b) {
+  Value v = vm_compare(vm, op, a, b);
+  if (IS_ERR(v)) return -1;
+  if (IS_BOOL(v)) return AS_BOOL(v);
+  vm_push_root(vm, v);
+  int t = vm_truthy(vm, v);
+  vm_pop_root(vm, 1);
+  return t;
+}
+
+/* Raises UnboundLocalError for local [slot] of [code]. */
+static void unbound_local(Vm *vm, ObjCode *code, int slot) {
+  vm_raise(vm, EXC_UnboundLocalError,
+           "cannot access local variable '%s' where it is not associated with a value",
+           code->varnames[slot]->chars);
+}
+
 static Value run(Vm *vm, bool throwing) {
   Fiber *fiber;
   CallFrame *frame;
@@ -537,9 +568,7 @@ loop:
     Value v = slots[i];
     if (IS_UNDEF(v)) {
       SYNC();
-      vm_raise(vm, EXC_UnboundLocalError,
-               "cannot access local variable '%s' where it is not associated with a value",
-               code->varnames[i]->chars);
+      unbound_local(vm, code, i);
       ERROR();
     }
     PUSH(v);
@@ -550,9 +579,7 @@ loop:
     uint16_t i = ARG16();
     if (IS_UNDEF(slots[i])) {
       SYNC();
-      vm_raise(vm, EXC_UnboundLocalError,
-               "cannot access local variable '%s' where it is not associated with a value",
-               code->varnames[i]->chars);
+      unbound_local(vm, code, i);
       ERROR();
     }
     slots[i] = UNDEF_VAL;
@@ -564,9 +591,7 @@ loop:
     if (IS_UNDEF(v)) {
       SYNC();
       if (i < code->nlocals + code->ncells)
-        vm_raise(vm, EXC_UnboundLocalError,
-                 "cannot access local variable '%s' where it is not associated with a value",
-                 code->varnames[i]->chars);
+        unbound_local(vm, code, i);
       else
         vm_raise(vm, EXC_NameError,
                  "cannot access free variable '%s' where it is not associated with a value "
@@ -830,9 +855,7 @@ loop:
     }
     SYNC();
     if (IS_UNDEF(x)) {
-      vm_raise(vm, EXC_UnboundLocalError,
-               "cannot access local variable '%s' where it is not associated with a value",
-               code->varnames[slot]->chars);
+      unbound_local(vm, code, slot);
       ERROR();
     }
     Value v = (op & 0x100) ? vm_inplace(vm, op & 0xff, x, INT_VAL(k)) : vm_binary(vm, op, x, INT_VAL(k));
@@ -847,30 +870,12 @@ loop:
     int op = (int)(a & 0xffff);
     int64_t y = (int16_t)(a >> 16);
     Value av = PEEK(0);
+    int t;
     if (IS_INT(av)) {
-      int64_t x = AS_INT(av);
-      bool r;
-      switch (op) {
-      case CMP_LT: r = x < y; break;
-      case CMP_LE: r = x <= y; break;
-      case CMP_EQ: r = x == y; break;
-      case CMP_NE: r = x != y; break;
-      case CMP_GT: r = x > y; break;
-      default: r = x >= y; break;
-      }
-      sp--;
-      if (!r) ip = code->code + target;
-      DISPATCH();
-    }
-    SYNC();
-    Value v = vm_compare(vm, op, av, INT_VAL(y));
-    RELOAD();
-    CHECK(v);
-    sp[-1] = v;
-    int t = IS_BOOL(v) ? AS_BOOL(v) : -2;
-    if (t == -2) {
+      t = int_compare(op, AS_INT(av), y);
+    } else {
       SYNC();
-      t = vm_truthy(vm, v);
+      t = compare_truth(vm, op, av, INT_VAL(y));
       RELOAD();
       if (t < 0) ERROR();
     }
@@ -890,9 +895,7 @@ loop:
     }
     SYNC();
     if (IS_UNDEF(x)) {
-      vm_raise(vm, EXC_UnboundLocalError,
-               "cannot access local variable '%s' where it is not associated with a value",
-               code->varnames[slot]->chars);
+      unbound_local(vm, code, slot);
       ERROR();
     }
     Value v = vm_inplace(vm, OP_ADD, x, INT_VAL(k));
@@ -905,35 +908,16 @@ loop:
     uint16_t op = ARG16();
     uint32_t target = ARG32();
     Value b = PEEK(0), a = PEEK(1);
+    int t;
     if (IS_INT(a) && IS_INT(b) && op <= CMP_GE) {
-      int64_t x = AS_INT(a), y = AS_INT(b);
-      bool r;
-      switch (op) {
-      case CMP_LT: r = x < y; break;
-      case CMP_LE: r = x <= y; break;
-      case CMP_EQ: r = x == y; break;
-      case CMP_NE: r = x != y; break;
-      case CMP_GT: r = x > y; break;
-      default: r = x >= y; break;
-      }
-      sp -= 2;
-      if (!r) ip = code->code + target;
-      DISPATCH();
-    }
-    SYNC();
-    Value v = vm_compare(vm, op, a, b);
-    RELOAD();
-    CHECK(v);
-    sp[-2] = v;
-    sp--;
-    int t = IS_BOOL(v) ? AS_BOOL(v) : -2;
-    if (t == -2) {
+      t = int_compare(op, AS_INT(a), AS_INT(b));
+    } else {
       SYNC();
-      t = vm_truthy(vm, v);
+      t = compare_truth(vm, op, a, b);
       RELOAD();
       if (t < 0) ERROR();
     }
-    sp--;
+    sp -= 2;
     if (!t) ip = code->code + target;
     DISPATCH();
   }
@@ -976,23 +960,11 @@ loop:
   CASE(COMPARE_OP) {
     uint16_t op = ARG16();
     Value b = PEEK(0), a = PEEK(1);
-    if (IS_INT(a) && IS_INT(b)) {
-      int64_t x = AS_INT(a), y = AS_INT(b);
-      bool r;
-      switch (op) {
-      case CMP_LT: r = x < y; break;
-      case CMP_LE: r = x <= y; break;
-      case CMP_EQ: r = x == y; break;
-      case CMP_NE: r = x != y; break;
-      case CMP_GT: r = x > y; break;
-      case CMP_GE: r = x >= y; break;
-      default: goto compare_slow;
-      }
+    if (IS_INT(a) && IS_INT(b) && op <= CMP_GE) {
       sp--;
-      sp[-1] = BOOL_VAL(r);
+      sp[-1] = BOOL_VAL(int_compare(op, AS_INT(a), AS_INT(b)));
       DISPATCH();
     }
-  compare_slow:
     SYNC();
     Value v = vm_compare(vm, op, a, b);
     RELOAD();
