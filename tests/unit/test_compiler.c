@@ -1031,15 +1031,7 @@ static void test_comprehension_scoping(void **state) {
                 "{(0, 1), (0, 2), (1, 2)}\n");
 }
 
-static int setup(void **state) {
-  *state = vm_new();
-  return *state ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  vm_free(*state);
-  return 0;
-}
+#include "vm_fixture.h"
 
 int main(void) {
   const struct CMUnitTest tests[] = {

@@ -583,15 +583,7 @@ static void test_repr_deep_nesting(void **state) {
   vm_pop_root(vm, 1);
 }
 
-static int setup(void **state) {
-  *state = vm_new();
-  return *state ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  vm_free(*state);
-  return 0;
-}
+#include "vm_fixture.h"
 
 int main(void) {
   const struct CMUnitTest tests[] = {
