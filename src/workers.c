@@ -290,16 +290,13 @@ static void *worker_main(void *arg) {
   vm->script_dir = str_from_c(vm, w->script_dir);
   list_append(vm, vm->argv, OBJ_VAL(str_from_c(vm, w->filename)));
   ObjModule *main = vm_run_source(vm, "__mp_main__", w->filename, w->src, w->len);
-  Blob load_error = {0};
-  char *load_tb = NULL;
+  Value load_error = UNDEF_VAL;  /* the script failed to load: every job reports it */
   if (main) {
     vm->main_module = main;
   } else {
-    /* The script failed to load: every job reports that failure. */
-    Job tmp = {0};
-    fail_job(vm, &tmp);
-    load_error = tmp.result;
-    load_tb = tmp.remote_tb;
+    load_error = vm->exc;
+    vm->exc = UNDEF_VAL;
+    vm_push_root(vm, load_error);
   }
 
   pthread_mutex_lock(&w->mu);
@@ -321,14 +318,8 @@ static void *worker_main(void *arg) {
     if (main) {
       run_job(vm, j);
     } else {
-      j->failed = true;
-      j->result.len = 0;
-      blob_free(&j->result);
-      j->result.data = malloc(load_error.len ? load_error.len : 1);
-      if (!j->result.data) abort();
-      memcpy(j->result.data, load_error.data, load_error.len);
-      j->result.len = j->result.cap = load_error.len;
-      j->remote_tb = strdup(load_tb ? load_tb : "");
+      vm->exc = load_error;
+      fail_job(vm, j);
     }
     if (vm->gc_pending) gc_collect(vm);
 
@@ -342,8 +333,6 @@ static void *worker_main(void *arg) {
   }
   pthread_mutex_unlock(&w->mu);
 
-  blob_free(&load_error);
-  free(load_tb);
   FILE *out = vm->out, *err = vm->err;
   vm_free(vm);
   fclose(out);
