@@ -778,7 +778,8 @@ static Value loop_call_at(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
 
 /* Loop methods written in aso: stdlib/asyncio.aso's _loop_NAME(loop, ...). */
 static Value loop_forward(Vm *vm, const char *fname, int argc, Value *argv, ObjTuple *kw) {
-  if (!self_loop(vm, argc, argv, fname + 6)) return ERR_VAL;
+  const char *method = fname + strlen("_loop_");
+  if (!self_loop(vm, argc, argv, method)) return ERR_VAL;
   ObjModule *m = vm_import(vm, str_intern(vm, "asyncio", 7));
   if (!m) return ERR_VAL;
   Value f;
