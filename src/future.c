@@ -10,6 +10,7 @@
 
 #include "builtins.h"
 #include "compiler.h"
+#include "ptrmap.h"
 #include "runtime.h"
 #include "strbuf.h"
 #include "strmethods.h"
@@ -23,12 +24,18 @@ ObjFuture *future_new(Vm *vm, ObjLoop *loop) {
   f->loop = loop;
   f->result = NONE_VAL;
   f->exception = UNDEF_VAL;
-  f->cancel_msg = UNDEF_VAL;
-  f->cb0 = UNDEF_VAL;
-  f->fut_waiter = UNDEF_VAL;
   f->timer_index = -1;
   f->task_index = -1;
   return f;
+}
+
+FutureExtra *future_extra(Vm *vm, ObjFuture *f) {
+  if (!f->extra) {
+    f->extra = gc_realloc(vm, NULL, 0, sizeof(FutureExtra));
+    memset(f->extra, 0, sizeof(FutureExtra));
+    f->extra->cancel_msg = UNDEF_VAL;
+  }
+  return f->extra;
 }
 
 static void loop_track_task(Vm *vm, ObjLoop *loop, ObjFuture *t) {
@@ -56,8 +63,8 @@ ObjFuture *task_new(Vm *vm, ObjLoop *loop, ObjGenerator *coro, ObjStr *name) {
   t->is_task = true;
   t->coro = coro;
   coro->awaited = true;
-  t->name = name;
-  if (!name) t->number = ++vm->rt->task_counter;
+  if (name) future_extra(vm, t)->name = name;
+  else t->number = ++vm->rt->task_counter;
   loop_track_task(vm, loop, t);
   loop_push_ready(vm, loop, R_STEP, (Obj *)t, UNDEF_VAL);
   if (vm->rt->trace) runtime_trace(vm, loop, TR_TASK_CREATED, t, NULL);
@@ -77,11 +84,12 @@ static void schedule_one(Vm *vm, ObjFuture *f, Value cb) {
 
 /* Schedules every done-callback, in registration order, and forgets them. */
 static void schedule_callbacks(Vm *vm, ObjFuture *f) {
-  if (!IS_UNDEF(f->cb0)) schedule_one(vm, f, f->cb0);
-  f->cb0 = UNDEF_VAL;
-  if (f->callbacks) {
-    for (size_t i = 0; i < f->callbacks->len; i++) schedule_one(vm, f, f->callbacks->items[i]);
-    f->callbacks = NULL;
+  if (f->cb0) schedule_one(vm, f, OBJ_VAL(f->cb0));
+  f->cb0 = NULL;
+  ObjList *more = future_callbacks(f);
+  if (more) {
+    for (size_t i = 0; i < more->len; i++) schedule_one(vm, f, more->items[i]);
+    f->extra->callbacks = NULL;
   }
 }
 
@@ -109,7 +117,7 @@ bool future_cancel(Vm *vm, ObjFuture *f, Value msg) {
   f->log_exception = false;
   if (f->state != FUT_PENDING) return false;
   f->state = FUT_CANCELLED;
-  f->cancel_msg = msg;
+  if (!IS_UNDEF(msg) || f->extra) future_extra(vm, f)->cancel_msg = msg;
   finished(vm, f);
   return true;
 }
@@ -119,19 +127,35 @@ void future_add_callback(Vm *vm, ObjFuture *f, Value cb) {
     schedule_one(vm, f, cb);
     return;
   }
-  if (IS_UNDEF(f->cb0) && !f->callbacks) {
-    f->cb0 = cb;
+  if (!f->cb0 && !future_callbacks(f) && IS_OBJ(cb)) {
+    f->cb0 = AS_OBJ(cb);
     return;
   }
-  if (!f->callbacks) f->callbacks = list_new(vm, 2);
-  list_append(vm, f->callbacks, cb);
+  FutureExtra *x = future_extra(vm, f);
+  if (!x->callbacks) x->callbacks = list_new(vm, 2);
+  list_append(vm, x->callbacks, cb);
+}
+
+/* The done-callbacks of [f] in registration order: cb0, then extra->callbacks. */
+static size_t future_callback_count(const ObjFuture *f) {
+  ObjList *more = future_callbacks(f);
+  return (f->cb0 ? 1 : 0) + (more ? more->len : 0);
+}
+
+static Value future_callback_at(const ObjFuture *f, size_t i) {
+  if (f->cb0) {
+    if (i == 0) return OBJ_VAL(f->cb0);
+    i--;
+  }
+  return f->extra->callbacks->items[i];
 }
 
 /* CancelledError(msg) for a cancelled future. */
 static Value cancelled_error(Vm *vm, ObjFuture *f) {
   ObjClass *ce = vm->exc_classes[EXC_CancelledError];
-  if (IS_UNDEF(f->cancel_msg) || IS_NONE(f->cancel_msg)) return vm_new_exception(vm, ce, 0, NULL);
-  return vm_new_exception(vm, ce, 1, &f->cancel_msg);
+  Value msg = future_cancel_msg(f);
+  if (IS_UNDEF(msg) || IS_NONE(msg)) return vm_new_exception(vm, ce, 0, NULL);
+  return vm_new_exception(vm, ce, 1, &msg);
 }
 
 Value future_await_result(Vm *vm, ObjFuture *f) {
@@ -180,9 +204,9 @@ static bool task_handle_yield(Vm *vm, ObjFuture *task, Value r) {
       return true;
     }
     future_add_callback(vm, w, OBJ_VAL(task));
-    task->fut_waiter = r;
+    task->fut_waiter = w;
     if (task->must_cancel) {
-      if (future_cancel(vm, w, task->cancel_msg)) task->must_cancel = false;
+      if (future_cancel(vm, w, future_cancel_msg(task))) task->must_cancel = false;
     }
     return true;
   }
@@ -215,14 +239,14 @@ static void trace_step_end(Vm *vm, ObjFuture *task, Value r) {
               s ? s->chars : "?");
   } else if (task->sleeping) {
     sb_printf(&sb, "sleep until %.3f", task->loop->timers[task->timer_index].when);
-  } else if (IS_FUTURE(task->fut_waiter)) {
-    ObjFuture *w = AS_FUTURE(task->fut_waiter);
+  } else if (task->fut_waiter) {
+    ObjFuture *w = task->fut_waiter;
     if (w->is_task) {
-      if (w->name) sb_printf(&sb, "task %s", w->name->chars);
+      if (future_name(w)) sb_printf(&sb, "task %s", future_name(w)->chars);
       else sb_printf(&sb, "task Task-%lld", (long long)w->number);
     } else if (w->is_sleep) {
       sb_puts(&sb, "sleep");
-    } else if (w->children) {
+    } else if (future_children(w)) {
       sb_puts(&sb, "gather");
     } else {
       sb_puts(&sb, "future");
@@ -242,7 +266,7 @@ bool task_step(Vm *vm, ObjFuture *task, Value exc) {
       exc = cancelled_error(vm, task);
     task->must_cancel = false;
   }
-  task->fut_waiter = UNDEF_VAL;
+  task->fut_waiter = NULL;
   ObjLoop *loop = task->loop;
   ObjFuture *prev = loop->current;
   loop->current = task;
@@ -275,7 +299,7 @@ bool task_step(Vm *vm, ObjFuture *task, Value exc) {
   } else if (coro->state == GEN_DONE) {
     if (task->must_cancel) {
       task->must_cancel = false;
-      future_cancel(vm, task, task->cancel_msg);
+      future_cancel(vm, task, future_cancel_msg(task));
     } else {
       future_set_result(vm, task, r);
     }
@@ -360,7 +384,7 @@ static void future_repr_into(Vm *vm, StrBuf *sb, ObjFuture *f) {
                       : f->state == FUT_CANCELLED ? "cancelled" : "finished";
   sb_printf(sb, "<%s %s", f->is_task ? "Task" : "Future", state);
   if (f->is_task) {
-    if (f->name) sb_printf(sb, " name='%s'", f->name->chars);
+    if (future_name(f)) sb_printf(sb, " name='%s'", future_name(f)->chars);
     else sb_printf(sb, " name='Task-%lld'", (long long)f->number);
     sb_putc(sb, ' ');
     coro_repr(vm, sb, f->coro);
@@ -369,25 +393,20 @@ static void future_repr_into(Vm *vm, StrBuf *sb, ObjFuture *f) {
     sb_printf(sb, " %s=", IS_UNDEF(f->exception) ? "result" : "exception");
     result_repr(vm, sb, f, IS_UNDEF(f->exception) ? f->result : f->exception);
   }
-  if (!f->is_task && (!IS_UNDEF(f->cb0) || f->callbacks)) {
+  size_t ncb = future_callback_count(f);
+  if (!f->is_task && ncb > 0) {
     sb_puts(sb, " cb=[");
-    size_t n = (f->callbacks ? f->callbacks->len : 0) + 1;
-    if (n > 2) {
-      callback_repr(vm, sb, f->cb0);
-      sb_printf(sb, ", <%zu more>, ", n - 2);
-      callback_repr(vm, sb, f->callbacks->items[f->callbacks->len - 1]);
-    } else {
-      callback_repr(vm, sb, f->cb0);
-      if (f->callbacks && f->callbacks->len) {
-        sb_puts(sb, ", ");
-        callback_repr(vm, sb, f->callbacks->items[0]);
-      }
+    callback_repr(vm, sb, future_callback_at(f, 0));
+    if (ncb > 2) sb_printf(sb, ", <%zu more>", ncb - 2);
+    if (ncb > 1) {
+      sb_puts(sb, ", ");
+      callback_repr(vm, sb, future_callback_at(f, ncb - 1));
     }
     sb_putc(sb, ']');
   }
-  if (f->is_task && IS_FUTURE(f->fut_waiter)) {
+  if (f->is_task && f->fut_waiter) {
     sb_puts(sb, " wait_for=");
-    future_repr_into(vm, sb, AS_FUTURE(f->fut_waiter));
+    future_repr_into(vm, sb, f->fut_waiter);
   } else if (f->is_task && f->sleeping) {
     sb_puts(sb, " wait_for=<Future pending cb=[Task.task_wakeup()]>");
   }
@@ -489,41 +508,43 @@ static Value fut_cancel(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
   SELF("cancel");
   Value msg;
   if (IS_ERR(get_msg(vm, argc, argv, kw, "cancel", &msg))) return ERR_VAL;
-  if (f->children) {
+  ObjList *children = future_children(f);
+  if (children) {
     /* gather's outer future: cancelling it cancels the children. */
     if (f->state != FUT_PENDING) return BOOL_VAL(false);
     bool ret = false;
-    for (size_t i = 0; i < f->children->len; i++) {
-      Value c = f->children->items[i];
+    for (size_t i = 0; i < children->len; i++) {
+      Value c = children->items[i];
       Value args[2] = {c, IS_UNDEF(msg) ? NONE_VAL : msg};
       Value r = fut_cancel(vm, 2, args, NULL);
       if (IS_ERR(r)) return r;
       if (AS_BOOL(r)) ret = true;
     }
-    if (ret) f->gather_cancel_requested = true;
+    if (ret) f->extra->gather_cancel_requested = true;
     return BOOL_VAL(ret);
   }
   if (!f->is_task) return BOOL_VAL(future_cancel(vm, f, msg));
   f->log_exception = false;
   if (f->state != FUT_PENDING) return BOOL_VAL(false);
-  f->num_cancels++;
+  FutureExtra *x = future_extra(vm, f);
+  x->num_cancels++;
   if (f->sleeping) {
     /* Sleeping on its own timer: like cancelling the sleep's future. */
     loop_remove_timer(f->loop, f->timer_index);
     f->sleeping = false;
-    f->cancel_msg = msg;
+    x->cancel_msg = msg;
     loop_push_ready(vm, f->loop, R_STEP, (Obj *)f, cancelled_error(vm, f));
-    f->cancel_msg = UNDEF_VAL;
+    x->cancel_msg = UNDEF_VAL;
     return BOOL_VAL(true);
   }
-  if (IS_FUTURE(f->fut_waiter)) {
-    Value args[2] = {f->fut_waiter, IS_UNDEF(msg) ? NONE_VAL : msg};
+  if (f->fut_waiter) {
+    Value args[2] = {OBJ_VAL(f->fut_waiter), IS_UNDEF(msg) ? NONE_VAL : msg};
     Value r = fut_cancel(vm, 2, args, NULL);
     if (IS_ERR(r)) return r;
     if (AS_BOOL(r)) return BOOL_VAL(true);
   }
   f->must_cancel = true;
-  f->cancel_msg = msg;
+  x->cancel_msg = msg;
   return BOOL_VAL(true);
 }
 
@@ -541,23 +562,18 @@ static Value fut_remove_done_callback(Vm *vm, int argc, Value *argv, ObjTuple *k
   int64_t removed = 0;
   ObjList *keep = list_new(vm, 0);
   vm_push_root(vm, OBJ_VAL(keep));
-  Value all[1] = {f->cb0};
-  for (int pass = 0; pass < 2; pass++) {
-    size_t n = pass == 0 ? 1 : (f->callbacks ? f->callbacks->len : 0);
-    for (size_t i = 0; i < n; i++) {
-      Value cb = pass == 0 ? all[0] : f->callbacks->items[i];
-      if (IS_UNDEF(cb)) continue;
-      int e = vm_equal(vm, cb, argv[1]);
-      if (e < 0) {
-        vm_pop_root(vm, 1);
-        return ERR_VAL;
-      }
-      if (e) removed++;
-      else list_append(vm, keep, cb);
+  for (size_t i = 0; i < future_callback_count(f); i++) {
+    Value cb = future_callback_at(f, i);
+    int e = vm_equal(vm, cb, argv[1]);
+    if (e < 0) {
+      vm_pop_root(vm, 1);
+      return ERR_VAL;
     }
+    if (e) removed++;
+    else list_append(vm, keep, cb);
   }
-  f->cb0 = UNDEF_VAL;
-  f->callbacks = NULL;
+  f->cb0 = NULL;
+  if (f->extra) f->extra->callbacks = NULL;
   for (size_t i = 0; i < keep->len; i++) future_add_callback(vm, f, keep->items[i]);
   vm_pop_root(vm, 1);
   return INT_VAL(removed);
@@ -580,7 +596,7 @@ static Value fut_await(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
 
 static Value task_get_name(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
   SELF("get_name");
-  if (f->name) return OBJ_VAL(f->name);
+  if (future_name(f)) return OBJ_VAL(future_name(f));
   return OBJ_VAL(str_printf(vm, "Task-%lld", (long long)f->number));
 }
 
@@ -589,7 +605,7 @@ static Value task_set_name(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
   if (argc != 2) return vm_raise(vm, EXC_TypeError, "set_name() takes exactly one argument");
   ObjStr *s = vm_str(vm, argv[1]);
   if (!s) return ERR_VAL;
-  f->name = s;
+  future_extra(vm, f)->name = s;
   return NONE_VAL;
 }
 
@@ -600,13 +616,14 @@ static Value task_get_coro(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
 
 static Value task_cancelling(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
   SELF("cancelling");
-  return INT_VAL(f->num_cancels);
+  return INT_VAL(f->extra ? f->extra->num_cancels : 0);
 }
 
 static Value task_uncancel(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
   SELF("uncancel");
-  if (f->num_cancels > 0) f->num_cancels--;
-  return INT_VAL(f->num_cancels);
+  if (!f->extra) return INT_VAL(0);
+  if (f->extra->num_cancels > 0) f->extra->num_cancels--;
+  return INT_VAL(f->extra->num_cancels);
 }
 
 /* Future(*, loop=None) */
@@ -626,12 +643,13 @@ static Value future_new_native(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
 
 /* A child of a gather finished: CPython's gather.<locals>._done_callback. */
 void gather_child_done(Vm *vm, ObjFuture *outer, ObjFuture *child) {
-  outer->nfinished++;
+  FutureExtra *g = outer->extra;
+  g->nfinished++;
   if (outer->state != FUT_PENDING) {
     if (child->state != FUT_CANCELLED) child->log_exception = false;
     return;
   }
-  if (!outer->return_exceptions) {
+  if (!g->return_exceptions) {
     if (child->state == FUT_CANCELLED) {
       future_set_exception(vm, outer, cancelled_error(vm, child));
       outer->log_exception = false;
@@ -644,11 +662,11 @@ void gather_child_done(Vm *vm, ObjFuture *outer, ObjFuture *child) {
       return;
     }
   }
-  if (outer->nfinished == outer->nfuts) {
-    ObjList *res = list_new(vm, outer->children->len);
+  if (g->nfinished == g->nfuts) {
+    ObjList *res = list_new(vm, g->children->len);
     vm_push_root(vm, OBJ_VAL(res));
-    for (size_t i = 0; i < outer->children->len; i++) {
-      ObjFuture *c = AS_FUTURE(outer->children->items[i]);
+    for (size_t i = 0; i < g->children->len; i++) {
+      ObjFuture *c = AS_FUTURE(g->children->items[i]);
       Value v;
       if (c->state == FUT_CANCELLED) {
         v = cancelled_error(vm, c);
@@ -658,7 +676,7 @@ void gather_child_done(Vm *vm, ObjFuture *outer, ObjFuture *child) {
       }
       list_append(vm, res, v);
     }
-    if (outer->gather_cancel_requested) {
+    if (g->gather_cancel_requested) {
       future_set_exception(vm, outer, cancelled_error(vm, child));
       outer->log_exception = false;
     } else {
@@ -689,41 +707,44 @@ static Value gather_native(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
     future_set_result(vm, outer, OBJ_VAL(list_new(vm, 0)));
     return OBJ_VAL(outer);
   }
-  ObjDict *seen = dict_new(vm);
-  vm_push_root(vm, OBJ_VAL(seen));
+  /* CPython maps each argument to its future with a dict, so an awaitable
+   * given twice is awaited once. Awaitables hash by identity, so a map keyed
+   * by object identity does the same without a dict entry's 40 bytes. */
+  PtrMap seen = {0};
   ObjList *children = list_new(vm, (size_t)npos);
   vm_push_root(vm, OBJ_VAL(children));
+  ObjList *distinct = list_new(vm, 0);
+  vm_push_root(vm, OBJ_VAL(distinct));
   ObjLoop *loop = NULL;
-  int nfuts = 0;
-  ObjList *pending = list_new(vm, 0);
-  vm_push_root(vm, OBJ_VAL(pending));
   for (int i = 0; i < npos; i++) {
     Value arg = argv[i];
-    Value fut;
-    int r = dict_get(vm, seen, arg, &fut);
-    if (r < 0) goto fail;
-    if (r == 0) {
-      fut = runtime_ensure_future(vm, arg, loop);
-      if (IS_ERR(fut)) goto fail;
-      if (!loop) loop = AS_FUTURE(fut)->loop;
-      nfuts++;
-      if (dict_set(vm, seen, arg, fut) < 0) goto fail;
-      list_append(vm, pending, fut);
+    uint64_t first;
+    if (IS_OBJ(arg) && ptrmap_get(&seen, AS_OBJ(arg), &first)) {
+      list_append(vm, children, children->items[first]);
+      continue;
     }
+    Value fut = runtime_ensure_future(vm, arg, loop);
+    if (IS_ERR(fut)) {
+      ptrmap_free(&seen);
+      vm_pop_root(vm, 2);
+      return ERR_VAL;
+    }
+    if (!loop) loop = AS_FUTURE(fut)->loop;
+    ptrmap_put(&seen, AS_OBJ(arg), (uint64_t)children->len);
     list_append(vm, children, fut);
+    list_append(vm, distinct, fut);
   }
+  ptrmap_free(&seen);
   ObjFuture *outer = future_new(vm, loop);
-  outer->children = children;
-  outer->nfuts = nfuts;
-  outer->return_exceptions = return_exceptions;
+  FutureExtra *g = future_extra(vm, outer);
+  g->children = children;
+  g->nfuts = (int32_t)distinct->len;
+  g->return_exceptions = return_exceptions;
   /* The done-callbacks are added as the children are made, as in CPython;
    * adding them here in the same order is equivalent (nothing ran between). */
-  for (size_t i = 0; i < pending->len; i++) future_add_callback(vm, AS_FUTURE(pending->items[i]), OBJ_VAL(outer));
-  vm_pop_root(vm, 3);
+  for (size_t i = 0; i < distinct->len; i++) future_add_callback(vm, AS_FUTURE(distinct->items[i]), OBJ_VAL(outer));
+  vm_pop_root(vm, 2);
   return OBJ_VAL(outer);
-fail:
-  vm_pop_root(vm, 3);
-  return ERR_VAL;
 }
 
 /* ---- registration ---------------------------------------------------------------------------------- */

@@ -174,7 +174,7 @@ static void report_error(Repl *r) {
 /* ---- describing tasks and the ready queue -------------------------------------------------- */
 
 static const char *task_name(ObjFuture *t, char *buf, size_t n) {
-  if (t->name) return t->name->chars;
+  if (future_name(t)) return future_name(t)->chars;
   snprintf(buf, n, "Task-%lld", (long long)t->number);
   return buf;
 }
@@ -282,9 +282,9 @@ static void task_state(Repl *r, ObjFuture *t, StrBuf *sb) {
     sb_printf(sb, "sleeping, wakes in %.3fs",
               r->loop->timers[t->timer_index].when - runtime_time(vm));
   else if (t->sleeping) sb_puts(sb, "sleeping");
-  else if (!IS_UNDEF(t->fut_waiter)) {
+  else if (t->fut_waiter) {
     sb_puts(sb, "waiting on ");
-    put_repr(vm, sb, t->fut_waiter);
+    put_repr(vm, sb, OBJ_VAL(t->fut_waiter));
   } else sb_puts(sb, "suspended");
   if (t->must_cancel) sb_puts(sb, " (cancel requested)");
 }
@@ -323,7 +323,7 @@ static void item_desc(Repl *r, ReadyItem *it, StrBuf *sb, ObjFuture **task) {
     ObjFuture *t = (ObjFuture *)it->a;
     *task = t;
     const char *what = t->coro ? t->coro->fn->qualname->chars : "?";
-    if (t->name == r->task_name) {
+    if (future_name(t) == r->task_name) {
       sb_puts(sb, IS_UNDEF(it->b) ? "step the input at the prompt" : "throw into the input");
       break;
     }
@@ -399,7 +399,7 @@ static bool step_loop(Repl *r, bool verbose) {
     ObjFuture *t = tasks[i];
     bool seen = false;
     for (size_t j = 0; j < i; j++) seen = seen || tasks[j] == t;
-    if (!t || seen || t->name == r->task_name) continue;
+    if (!t || seen || future_name(t) == r->task_name) continue;
     StrBuf sb;
     sb_init(&sb);
     char nb[32];
@@ -544,7 +544,7 @@ static void cmd_tasks(Repl *r) {
   ObjFuture **ts = malloc(sizeof(ObjFuture *) * (loop->ntasks + 1));
   if (!ts) abort();
   for (size_t i = 0; i < loop->ntasks; i++)
-    if (loop->tasks[i]->name != r->task_name) ts[n++] = loop->tasks[i];
+    if (future_name(loop->tasks[i]) != r->task_name) ts[n++] = loop->tasks[i];
   qsort(ts, n, sizeof *ts, task_cmp);
   if (n == 0) fputs("no pending tasks\n", vm->out);
   for (size_t i = 0; i < n; i++) {

@@ -304,7 +304,7 @@ static bool run_item(Vm *vm, ObjLoop *loop, ReadyItem it) {
   }
   case R_FUT_CB: {
     ObjFuture *f = (ObjFuture *)it.a;
-    if (IS_FUTURE(it.b) && AS_FUTURE(it.b)->children) {
+    if (IS_FUTURE(it.b) && future_children(AS_FUTURE(it.b))) {
       gather_child_done(vm, AS_FUTURE(it.b), f);
       return true;
     }
@@ -582,20 +582,14 @@ static Value run_until_complete(Vm *vm, ObjLoop *loop, Value arg) {
   bool ok = run_forever(vm, loop);
   /* remove_done_callback(_run_until_complete_cb) */
   if (f->state == FUT_PENDING) {
-    if (IS_OBJT(f->cb0, OBJ_LOOP) && AS_OBJ(f->cb0) == (Obj *)loop) {
-      f->cb0 = UNDEF_VAL;
-      if (f->callbacks && f->callbacks->len) {
-        f->cb0 = f->callbacks->items[0];
-        memmove(f->callbacks->items, f->callbacks->items + 1,
-                sizeof(Value) * (f->callbacks->len - 1));
-        f->callbacks->len--;
-      }
-    } else if (f->callbacks) {
-      for (size_t i = 0; i < f->callbacks->len; i++) {
-        if (IS_OBJT(f->callbacks->items[i], OBJ_LOOP)) {
-          memmove(f->callbacks->items + i, f->callbacks->items + i + 1,
-                  sizeof(Value) * (f->callbacks->len - i - 1));
-          f->callbacks->len--;
+    ObjList *more = future_callbacks(f);
+    if (f->cb0 == (Obj *)loop) {
+      f->cb0 = NULL;
+    } else if (more) {
+      for (size_t i = 0; i < more->len; i++) {
+        if (IS_OBJT(more->items[i], OBJ_LOOP)) {
+          memmove(more->items + i, more->items + i + 1, sizeof(Value) * (more->len - i - 1));
+          more->len--;
           break;
         }
       }
@@ -929,7 +923,7 @@ static Value m_create_task(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
   if (IS_ERR(t) || IS_UNDEF(out[1]) || IS_NONE(out[1])) return t;
   ObjStr *nm = vm_str(vm, out[1]);
   if (!nm) return ERR_VAL;
-  AS_FUTURE(t)->name = nm;
+  future_extra(vm, AS_FUTURE(t))->name = nm;
   return t;
 }
 
@@ -1071,11 +1065,12 @@ static ObjList *awaited_by(Vm *vm, ObjFuture *fut) {
   ObjLoop *l = fut->loop;
   for (size_t i = 0; l && i < l->ntasks; i++) {
     ObjFuture *t = l->tasks[i];
-    if (!IS_FUTURE(t->fut_waiter)) continue;
-    ObjFuture *w = AS_FUTURE(t->fut_waiter);
+    ObjFuture *w = t->fut_waiter;
+    if (!w) continue;
     bool waits = w == fut;
-    for (size_t k = 0; !waits && w->children && k < w->children->len; k++)
-      waits = AS_OBJ(w->children->items[k]) == (Obj *)fut;
+    ObjList *children = future_children(w);
+    for (size_t k = 0; !waits && children && k < children->len; k++)
+      waits = AS_OBJ(children->items[k]) == (Obj *)fut;
     if (waits) list_append(vm, out, OBJ_VAL(t));
   }
   return out;
@@ -1087,7 +1082,8 @@ static void graph_level(Vm *vm, StrBuf *sb, ObjFuture *fut, int level, bool curr
   memset(indent, ' ', (size_t)w);
   indent[w] = '\0';
   if (fut->is_task) {
-    if (fut->name) sb_printf(sb, "%s* Task(name='%s', id=%p)\n", indent, fut->name->chars, (void *)fut);
+    if (future_name(fut))
+      sb_printf(sb, "%s* Task(name='%s', id=%p)\n", indent, future_name(fut)->chars, (void *)fut);
     else sb_printf(sb, "%s* Task(name='Task-%lld', id=%p)\n", indent, (long long)fut->number, (void *)fut);
   } else {
     sb_printf(sb, "%s* Future(id=%p)\n", indent, (void *)fut);
@@ -1327,13 +1323,15 @@ void gc_runtime_blacken(Vm *vm, Obj *o) {
     gc_mark_obj(vm, (Obj *)f->loop);
     gc_mark_value(vm, f->result);
     gc_mark_value(vm, f->exception);
-    gc_mark_value(vm, f->cancel_msg);
-    gc_mark_value(vm, f->cb0);
-    gc_mark_obj(vm, (Obj *)f->callbacks);
+    gc_mark_obj(vm, f->cb0);
     gc_mark_obj(vm, (Obj *)f->coro);
-    gc_mark_value(vm, f->fut_waiter);
-    gc_mark_obj(vm, (Obj *)f->name);
-    gc_mark_obj(vm, (Obj *)f->children);
+    gc_mark_obj(vm, (Obj *)f->fut_waiter);
+    if (f->extra) {
+      gc_mark_obj(vm, (Obj *)f->extra->callbacks);
+      gc_mark_obj(vm, (Obj *)f->extra->name);
+      gc_mark_value(vm, f->extra->cancel_msg);
+      gc_mark_obj(vm, (Obj *)f->extra->children);
+    }
     break;
   }
   case OBJ_LOOP: {
@@ -1361,6 +1359,8 @@ void gc_runtime_blacken(Vm *vm, Obj *o) {
 }
 
 void gc_runtime_free(Vm *vm, Obj *o) {
+  if (o->type == OBJ_FUTURE && ((ObjFuture *)o)->extra)
+    gc_realloc(vm, ((ObjFuture *)o)->extra, sizeof(FutureExtra), 0);
   if (o->type != OBJ_LOOP) return;
   ObjLoop *l = (ObjLoop *)o;
   gc_realloc(vm, l->ready, sizeof(ReadyItem) * l->rcap, 0);

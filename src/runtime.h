@@ -18,6 +18,21 @@ typedef struct ObjLoop ObjLoop;
 
 typedef enum { FUT_PENDING, FUT_CANCELLED, FUT_FINISHED } FutState;
 
+/* What few futures need, kept apart so that a Task stays small (the bench
+ * keeps 100,000 of them suspended at once): allocated on first use, and read
+ * through the future_* helpers below, which give the defaults when absent. */
+typedef struct {
+  ObjList *callbacks;     /* the done-callbacks after the first, in registration order */
+  ObjStr *name;           /* tasks: the name given, NULL for the default "Task-N" */
+  Value cancel_msg;       /* cancel(msg) message, or UNDEF */
+  int32_t num_cancels;    /* tasks: cancel() requests (Task.cancelling()) */
+  int32_t nfuts;          /* gather: distinct children */
+  int32_t nfinished;      /* gather: children done so far */
+  bool return_exceptions; /* gather(return_exceptions=...) */
+  bool gather_cancel_requested; /* gather: cancel() reached a child */
+  ObjList *children;      /* gather's outer future: the children, else NULL */
+} FutureExtra;
+
 /* A Future, or a Task (is_task): a Task is a future whose result comes from
  * running a coroutine. */
 typedef struct ObjFuture {
@@ -29,31 +44,39 @@ typedef struct ObjFuture {
   bool is_sleep;          /* made by asyncio.sleep(d): a timer sets its result */
   bool yield_once;        /* sleep(0, result): awaiting it yields once, then
                              gives the result */
-  double sleep_delay;     /* sleep futures: the delay; the timer starts (and
-                             [loop] is set) when the sleep is first awaited */
   bool sleep_request;     /* asyncio.sleep(d) with no result: an immutable, shared
                              request; the awaiting task itself becomes the timer */
   bool sleeping;          /* tasks: waiting for their own sleep timer */
   int32_t timer_index;    /* sleep futures: index in the loop's timer heap, or -1 */
   int32_t task_index;     /* tasks: index in loop->tasks while pending, or -1 */
-  int32_t num_cancels;    /* tasks: cancel() requests (Task.cancelling()) */
   ObjLoop *loop;          /* the loop it belongs to */
   Value result;           /* the result (for a pending sleep: the result to set) */
   Value exception;        /* the exception, or UNDEF */
-  Value cancel_msg;       /* cancel(msg) message, or UNDEF */
-  Value cb0;              /* the first done-callback (UNDEF when none); the
-                             waiting Task itself stands for "wake that task" */
-  ObjList *callbacks;     /* the further done-callbacks, in registration order */
+  Obj *cb0;               /* the first done-callback if it is an object, else NULL
+                             (more in extra->callbacks); the waiting Task itself
+                             stands for "wake that task" */
   ObjGenerator *coro;     /* tasks: the coroutine being run */
-  Value fut_waiter;       /* tasks: the future it is blocked on, or UNDEF */
-  ObjStr *name;           /* tasks: the name, NULL for the default "Task-N" */
-  int64_t number;         /* tasks: N of "Task-N" */
-  ObjList *children;      /* gather's outer future: the children, else NULL */
-  int32_t nfuts;          /* gather: distinct children */
-  int32_t nfinished;      /* gather: children done so far */
-  bool return_exceptions; /* gather(return_exceptions=...) */
-  bool gather_cancel_requested; /* gather: cancel() reached a child */
+  struct ObjFuture *fut_waiter; /* tasks: the future it is blocked on, or NULL */
+  union {
+    int64_t number;       /* tasks: N of "Task-N" */
+    double sleep_delay;   /* sleep futures: the delay; the timer starts (and
+                             [loop] is set) when the sleep is first awaited */
+  };
+  FutureExtra *extra;     /* NULL until one of its fields is needed */
 } ObjFuture;
+
+/* The extra fields of [f], allocated (zeroed) on first use. */
+FutureExtra *future_extra(Vm *vm, ObjFuture *f);
+static inline ObjStr *future_name(const ObjFuture *f) { return f->extra ? f->extra->name : NULL; }
+static inline ObjList *future_children(const ObjFuture *f) {
+  return f->extra ? f->extra->children : NULL;
+}
+static inline ObjList *future_callbacks(const ObjFuture *f) {
+  return f->extra ? f->extra->callbacks : NULL;
+}
+static inline Value future_cancel_msg(const ObjFuture *f) {
+  return f->extra ? f->extra->cancel_msg : UNDEF_VAL;
+}
 
 /* A callback scheduled by call_soon (a Handle) or call_later/call_at (a
  * TimerHandle): callback(*args), unless cancelled first. */

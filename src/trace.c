@@ -86,7 +86,7 @@ static const char *base_name(const char *path) {
 
 /* The task's display name: its own name or "Task-N", in [buf]. */
 static const char *task_name(ObjFuture *t, char *buf, size_t n) {
-  if (t->name) return t->name->chars;
+  if (future_name(t)) return future_name(t)->chars;
   snprintf(buf, n, "Task-%lld", (long long)t->number);
   return buf;
 }

@@ -1696,7 +1696,7 @@ void vm_out_of_steps(Vm *vm) {
   ObjLoop *loop = vm->rt ? vm->rt->running : NULL;
   if (loop && loop->current) {
     ObjFuture *t = loop->current;
-    if (t->name) fprintf(vm->err, "task %s ", t->name->chars);
+    if (future_name(t)) fprintf(vm->err, "task %s ", future_name(t)->chars);
     else fprintf(vm->err, "task Task-%lld ", (long long)t->number);
   }
   fprintf(vm->err, "was running %s() at %s:%d\n", fr->fn->qualname->chars, c->filename->chars,
