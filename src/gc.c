@@ -257,8 +257,8 @@ static void trace(Vm *vm) {
 /* ---- freeing ------------------------------------------------------------------- */
 
 void gc_free_fiber_buffers(Vm *vm, Fiber *f) {
-  if (!f->inline_stack) gc_realloc(vm, f->stack, sizeof(Value) * (size_t)f->cap, 0);
-  if (!f->inline_frames) gc_realloc(vm, f->frames, sizeof(CallFrame) * (size_t)f->frame_cap, 0);
+  if (!(f->obj.flags & FIBER_INLINE_STACK)) gc_realloc(vm, f->stack, sizeof(Value) * (size_t)f->cap, 0);
+  if (!(f->obj.flags & FIBER_INLINE_FRAMES)) gc_realloc(vm, f->frames, sizeof(CallFrame) * (size_t)f->frame_cap, 0);
   f->stack = NULL;
   f->frames = NULL;
 }

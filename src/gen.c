@@ -35,10 +35,9 @@ Value interp_make_generator(Vm *vm) {
   Fiber *nf = &g->fiber;
   nf->frames = (CallFrame *)((char *)g + sizeof(ObjGenerator));
   nf->frame_cap = 1;
-  nf->inline_frames = true;
   nf->stack = (Value *)((char *)nf->frames + sizeof(CallFrame));
   nf->cap = nstack;
-  nf->inline_stack = true;
+  nf->obj.flags |= FIBER_INLINE_STACK | FIBER_INLINE_FRAMES;
   nf->handling = NULL;
   memcpy(nf->stack, f->stack + first, sizeof(Value) * (size_t)count);
   nf->stack[0] = OBJ_VAL(g);
@@ -49,12 +48,11 @@ Value interp_make_generator(Vm *vm) {
   nfr->ip = fr->ip;
   nfr->base = 1;
   nfr->flags = FRAME_GEN;
-  if (g->is_coroutine && f->nframes >= 2) {
-    CallFrame *caller = &f->frames[f->nframes - 2];
-    g->origin_fn = caller->fn;
-    g->origin_pc = (uint32_t)(caller->ip - caller->fn->code->code);
+  if (g->is_coroutine && vm->rt) {
+    CallFrame *caller = f->nframes >= 2 ? &f->frames[f->nframes - 2] : NULL;
+    runtime_track_coroutine(vm, g, caller ? caller->fn : NULL,
+                            caller ? (uint32_t)(caller->ip - caller->fn->code->code) : 0);
   }
-  if (g->is_coroutine && vm->rt) runtime_track_coroutine(vm, g);
   /* Pop the frame from the caller's fiber; the generator is the call's value. */
   f->nframes--;
   vm->depth--;
@@ -536,7 +534,6 @@ void gc_generator_blacken(Vm *vm, Obj *o) {
   ObjGenerator *g = (ObjGenerator *)o;
   gc_mark_fiber(vm, &g->fiber);
   gc_mark_obj(vm, (Obj *)g->fn);
-  gc_mark_obj(vm, (Obj *)g->origin_fn);
 }
 
 void gc_generator_free(Vm *vm, Obj *o) { gc_free_fiber_buffers(vm, &((ObjGenerator *)o)->fiber); }

@@ -30,8 +30,6 @@ typedef struct ObjGenerator {
   bool is_asyncgen;    /* an async generator (async def with yield) */
   bool yielded_value;  /* async generators: the last suspension was a `yield`
                           (a value for the consumer), not an await passing out */
-  uint32_t origin_pc;  /* coroutines: where it was made (for "was never awaited") */
-  ObjFunction *origin_fn; /* coroutines: the function that called it into being */
 } ObjGenerator;
 
 /* ---- dispatch-loop helpers (interp.c) ---- */

@@ -1314,6 +1314,7 @@ void gc_mark_runtime(Vm *vm) {
   gc_mark_obj(vm, (Obj *)rt->graph_cls);
   gc_mark_obj(vm, (Obj *)rt->frame_entry_cls);
   gc_mark_obj(vm, (Obj *)rt->frame_cls);
+  for (size_t i = 0; i < rt->nfresh; i++) gc_mark_obj(vm, (Obj *)rt->fresh[i].origin_fn);
 }
 
 void gc_runtime_blacken(Vm *vm, Obj *o) {
@@ -1368,39 +1369,39 @@ void gc_runtime_free(Vm *vm, Obj *o) {
   gc_realloc(vm, l->tasks, sizeof(ObjFuture *) * l->taskcap, 0);
 }
 
-void runtime_track_coroutine(Vm *vm, ObjGenerator *g) {
+void runtime_track_coroutine(Vm *vm, ObjGenerator *g, ObjFunction *origin_fn, uint32_t origin_pc) {
   Runtime *rt = vm->rt;
   if (rt->nfresh == rt->freshcap) {
     /* Drop the ones that have started before growing. */
     size_t k = 0;
     for (size_t i = 0; i < rt->nfresh; i++)
-      if (rt->fresh[i]->state == GEN_CREATED && !rt->fresh[i]->awaited) rt->fresh[k++] = rt->fresh[i];
+      if (rt->fresh[i].g->state == GEN_CREATED && !rt->fresh[i].g->awaited) rt->fresh[k++] = rt->fresh[i];
     rt->nfresh = k;
     if (rt->nfresh * 2 >= rt->freshcap) {
       rt->freshcap = rt->freshcap ? rt->freshcap * 2 : 64;
-      rt->fresh = realloc(rt->fresh, sizeof(ObjGenerator *) * rt->freshcap);
+      rt->fresh = realloc(rt->fresh, sizeof(FreshCoroutine) * rt->freshcap);
       if (!rt->fresh) abort();
     }
   }
-  rt->fresh[rt->nfresh++] = g;
+  rt->fresh[rt->nfresh++] = (FreshCoroutine){g, origin_fn, origin_pc};
 }
 
 const char *vm_source_line(Vm *vm, ObjStr *filename, int line, size_t *len);
 
-static void warn_never_awaited(Vm *vm, ObjGenerator *g) {
+static void warn_never_awaited(Vm *vm, const FreshCoroutine *fc) {
   const char *file = "?";
   int line = 0;
-  if (g->origin_fn) {
-    ObjCode *c = g->origin_fn->code;
+  if (fc->origin_fn) {
+    ObjCode *c = fc->origin_fn->code;
     file = c->filename->chars;
-    line = code_line_at(c, g->origin_pc > 0 ? g->origin_pc - 1 : 0, NULL, NULL);
+    line = code_line_at(c, fc->origin_pc > 0 ? fc->origin_pc - 1 : 0, NULL, NULL);
   }
   fflush(vm->out);
   fprintf(vm->err, "%s:%d: RuntimeWarning: coroutine '%s' was never awaited\n", file, line,
-          g->fn->qualname->chars);
-  if (g->origin_fn) {
+          fc->g->fn->qualname->chars);
+  if (fc->origin_fn) {
     size_t len;
-    const char *src = vm_source_line(vm, g->origin_fn->code->filename, line, &len);
+    const char *src = vm_source_line(vm, fc->origin_fn->code->filename, line, &len);
     if (src) {
       while (len && (*src == ' ' || *src == '\t')) { src++; len--; }
       while (len && (src[len - 1] == ' ' || src[len - 1] == '\r')) len--;
@@ -1415,14 +1416,14 @@ void runtime_check_fresh_coroutines(Vm *vm, bool all) {
   if (!rt) return;
   size_t k = 0;
   for (size_t i = 0; i < rt->nfresh; i++) {
-    ObjGenerator *g = rt->fresh[i];
+    ObjGenerator *g = rt->fresh[i].g;
     bool fresh = g->state == GEN_CREATED && !g->awaited;
     if (!fresh) continue;
     if (all || !g->fiber.obj.marked) {
-      warn_never_awaited(vm, g);
+      warn_never_awaited(vm, &rt->fresh[i]);
       continue;
     }
-    rt->fresh[k++] = g;
+    rt->fresh[k++] = rt->fresh[i];
   }
   rt->nfresh = k;
 }

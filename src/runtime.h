@@ -154,6 +154,14 @@ typedef struct {
 
 typedef void (*TraceHook)(Vm *vm, const TraceEvent *ev, void *data);
 
+/* A coroutine not started yet, and where it was made. The table does not
+ * keep [g] alive (weak); it keeps [origin_fn] alive for the warning. */
+typedef struct {
+  ObjGenerator *g;
+  ObjFunction *origin_fn;
+  uint32_t origin_pc;
+} FreshCoroutine;
+
 /* The per-VM state of the runtime (vm->rt). */
 typedef struct Runtime {
   ObjLoop *running;       /* the loop inside run_forever, or NULL */
@@ -173,13 +181,14 @@ typedef struct Runtime {
   ObjClass *graph_cls, *frame_entry_cls, *frame_cls;  /* capture_call_graph's results */
   TraceHook trace;        /* called for every scheduling event, or NULL */
   void *trace_data;       /* passed to [trace] */
-  ObjGenerator **fresh;   /* coroutines not yet started (weak): the GC warns
-                             about the ones that die never awaited */
+  FreshCoroutine *fresh;  /* coroutines not yet started: the GC warns about
+                             the ones that die never awaited */
   size_t nfresh, freshcap;
 } Runtime;
 
-/* Remembers a new coroutine for the never-awaited warning. */
-void runtime_track_coroutine(Vm *vm, ObjGenerator *g);
+/* Remembers a new coroutine for the never-awaited warning, with the place
+ * that called it into being ([origin_fn] at [origin_pc], or NULL). */
+void runtime_track_coroutine(Vm *vm, ObjGenerator *g, ObjFunction *origin_fn, uint32_t origin_pc);
 /* Called by the GC between mark and sweep (and at exit with [all] true):
  * warns about unreachable (or all) coroutines that never started. */
 void runtime_check_fresh_coroutines(Vm *vm, bool all);

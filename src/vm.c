@@ -44,12 +44,12 @@ void fiber_reserve(Vm *vm, Fiber *f, int extra) {
   int cap = f->cap * 2;
   if (cap < 8) cap = 8;
   while (cap < f->sp + extra) cap *= 2;
-  if (f->inline_stack) {
+  if (f->obj.flags & FIBER_INLINE_STACK) {
     /* Outgrowing the stack that lives inside a generator: move it out. */
     Value *s = gc_realloc(vm, NULL, 0, sizeof(Value) * (size_t)cap);
     memcpy(s, f->stack, sizeof(Value) * (size_t)f->sp);
     f->stack = s;
-    f->inline_stack = false;
+    f->obj.flags &= (uint16_t)~FIBER_INLINE_STACK;
   } else {
     f->stack = gc_realloc(vm, f->stack, sizeof(Value) * (size_t)f->cap, sizeof(Value) * (size_t)cap);
   }
@@ -59,11 +59,11 @@ void fiber_reserve(Vm *vm, Fiber *f, int extra) {
 static CallFrame *fiber_push_frame(Vm *vm, Fiber *f) {
   if (f->nframes == f->frame_cap) {
     int cap = f->frame_cap < 2 ? 4 : f->frame_cap * 2;
-    if (f->inline_frames) {
+    if (f->obj.flags & FIBER_INLINE_FRAMES) {
       CallFrame *fr = gc_realloc(vm, NULL, 0, sizeof(CallFrame) * (size_t)cap);
       memcpy(fr, f->frames, sizeof(CallFrame) * (size_t)f->nframes);
       f->frames = fr;
-      f->inline_frames = false;
+      f->obj.flags &= (uint16_t)~FIBER_INLINE_FRAMES;
     } else {
       f->frames = gc_realloc(vm, f->frames, sizeof(CallFrame) * (size_t)f->frame_cap,
                              sizeof(CallFrame) * (size_t)cap);

@@ -44,11 +44,13 @@ typedef struct Fiber {
   Obj *handling;       /* the exception being handled (for bare raise and
                           __context__), NULL when none */
   struct Fiber *parent; /* the fiber that resumed this one (generators), or NULL */
-  bool inline_stack;   /* [stack] lives inside its generator's allocation (a generator's
-                          fiber is embedded at the start of the ObjGenerator, and its
-                          obj.type is then OBJ_GENERATOR) */
-  bool inline_frames;  /* [frames] likewise */
 } Fiber;
+
+/* Bits of a fiber's obj.flags. A generator's fiber is embedded at the start
+ * of the ObjGenerator (its obj.type is then OBJ_GENERATOR), and its first
+ * frame and stack live in the same allocation until they outgrow it. */
+#define FIBER_INLINE_STACK  0x1   /* [stack] lives inside its generator's allocation */
+#define FIBER_INLINE_FRAMES 0x2   /* [frames] likewise */
 
 /* Makes a fiber with room for [slots] values. */
 Fiber *fiber_new(Vm *vm, int slots);
