@@ -78,8 +78,14 @@ static void schedule_one(Vm *vm, ObjFuture *f, Value cb) {
     loop_push_ready(vm, f->loop, R_WAKEUP, AS_OBJ(cb), OBJ_VAL(f));
   else if (IS_OBJT(cb, OBJ_LOOP))
     loop_push_ready(vm, f->loop, R_STOP, AS_OBJ(cb), OBJ_VAL(f));
-  else
+  else if (IS_OBJ(cb))
     loop_push_ready(vm, f->loop, R_FUT_CB, (Obj *)f, cb);
+  else {
+    /* A ready-queue entry holds objects only: call a non-object (which will
+     * fail as not callable) through a Handle, as CPython always does. */
+    Value arg = OBJ_VAL(f);
+    loop_push_ready(vm, f->loop, R_HANDLE, (Obj *)handle_new(vm, f->loop, cb, 1, &arg), UNDEF_VAL);
+  }
 }
 
 /* Schedules every done-callback, in registration order, and forgets them. */

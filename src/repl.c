@@ -181,8 +181,8 @@ static const char *task_name(ObjFuture *t, char *buf, size_t n) {
 
 static bool task_is_ready(ObjLoop *loop, ObjFuture *t) {
   for (size_t i = 0; i < loop->rcount; i++) {
-    ReadyItem *it = &loop->ready[(loop->rhead + i) % loop->rcap];
-    if ((it->kind == R_STEP || it->kind == R_WAKEUP) && it->a == (Obj *)t) return true;
+    ReadyItem it = loop_ready_at(loop, i);
+    if ((it.kind == R_STEP || it.kind == R_WAKEUP) && it.a == (Obj *)t) return true;
   }
   return false;
 }
@@ -381,8 +381,8 @@ static bool step_loop(Repl *r, bool verbose) {
   for (size_t i = 0; i < n; i++) {
     StrBuf sb;
     sb_init(&sb);
-    ReadyItem *it = &loop->ready[(loop->rhead + i) % loop->rcap];
-    item_desc(r, it, &sb, &tasks[i]);
+    ReadyItem it = loop_ready_at(loop, i);
+    item_desc(r, &it, &sb, &tasks[i]);
     fprintf(vm->out, "[loop %lld] %s\n", iter, sb.data ? sb.data : "");
     sb_free(&sb);
     /* Keep the task alive through the iteration: it may finish and be dropped. */

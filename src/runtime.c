@@ -57,33 +57,39 @@ void runtime_use_virtual_clock(Vm *vm) {
 void loop_push_ready(Vm *vm, ObjLoop *loop, ReadyKind kind, Obj *a, Value b) {
   if (loop->rcount == loop->rcap) {
     size_t cap = loop->rcap ? loop->rcap * 2 : 64;
-    ReadyItem *r = gc_realloc(vm, NULL, 0, sizeof(ReadyItem) * cap);
+    ReadySlot *r = gc_realloc(vm, NULL, 0, sizeof(ReadySlot) * cap);
     for (size_t i = 0; i < loop->rcount; i++) r[i] = loop->ready[(loop->rhead + i) % loop->rcap];
-    gc_realloc(vm, loop->ready, sizeof(ReadyItem) * loop->rcap, 0);
+    gc_realloc(vm, loop->ready, sizeof(ReadySlot) * loop->rcap, 0);
     loop->ready = r;
     loop->rcap = cap;
     loop->rhead = 0;
   }
-  ReadyItem *it = &loop->ready[(loop->rhead + loop->rcount) % loop->rcap];
-  it->kind = (uint8_t)kind;
-  it->a = a;
-  it->b = b;
+  ReadySlot *it = &loop->ready[(loop->rhead + loop->rcount) % loop->rcap];
+  it->a_kind = (uintptr_t)a | (uintptr_t)kind;
+  it->b = IS_OBJ(b) ? AS_OBJ(b) : NULL;
   loop->rcount++;
+}
+
+static ReadyItem unpack_ready(ReadySlot s) {
+  return (ReadyItem){(uint8_t)(s.a_kind & READY_KIND_MASK), (Obj *)(s.a_kind & ~READY_KIND_MASK),
+                     s.b ? OBJ_VAL(s.b) : UNDEF_VAL};
+}
+
+ReadyItem loop_ready_at(const ObjLoop *loop, size_t i) {
+  return unpack_ready(loop->ready[(loop->rhead + i) % loop->rcap]);
+}
+
+static ReadyItem pop_ready(ObjLoop *loop) {
+  ReadyItem it = unpack_ready(loop->ready[loop->rhead]);
+  loop->rhead = (loop->rhead + 1) % loop->rcap;
+  loop->rcount--;
+  return it;
 }
 
 bool loop_pop_ready(ObjLoop *loop, ReadyItem *out) {
   if (loop->rcount == 0) return false;
-  *out = loop->ready[loop->rhead];
-  loop->rhead = (loop->rhead + 1) % loop->rcap;
-  loop->rcount--;
+  *out = pop_ready(loop);
   return true;
-}
-
-static ReadyItem pop_ready(ObjLoop *loop) {
-  ReadyItem it = loop->ready[loop->rhead];
-  loop->rhead = (loop->rhead + 1) % loop->rcap;
-  loop->rcount--;
-  return it;
 }
 
 /* ---- the timer heap --------------------------------------------------------------------------- */
@@ -163,6 +169,22 @@ static Obj *pop_timer(ObjLoop *loop) {
   Obj *target = loop->timers[0].target;
   loop_remove_timer(loop, 0);
   return target;
+}
+
+/* ---- handles ------------------------------------------------------------------------------------ */
+
+ObjHandle *handle_new(Vm *vm, ObjLoop *loop, Value callback, int argc, const Value *args) {
+  ObjHandle *h = (ObjHandle *)obj_alloc(vm, sizeof(ObjHandle), OBJ_HANDLE);
+  h->callback = callback;
+  h->loop = loop;
+  h->timer_index = -1;
+  if (argc > 0) {
+    vm_push_root(vm, OBJ_VAL(h));
+    h->args = tuple_new(vm, (size_t)argc);
+    memcpy(h->args->items, args, sizeof(Value) * (size_t)argc);
+    vm_pop_root(vm, 1);
+  }
+  return h;
 }
 
 /* ---- reporting ---------------------------------------------------------------------------------- */
@@ -718,14 +740,7 @@ static Value schedule(Vm *vm, ObjLoop *loop, const char *fname, bool timer, doub
     return vm_raise(vm, EXC_TypeError, "a callable object was expected by %s(), got %s", fname,
                     r->chars);
   }
-  ObjHandle *h = (ObjHandle *)obj_alloc(vm, sizeof(ObjHandle), OBJ_HANDLE);
-  h->callback = argv[0];
-  h->loop = loop;
-  h->timer_index = -1;
-  if (argc > 1) {
-    h->args = tuple_new(vm, (size_t)(argc - 1));
-    memcpy(h->args->items, argv + 1, sizeof(Value) * (size_t)(argc - 1));
-  }
+  ObjHandle *h = handle_new(vm, loop, argv[0], argc - 1, argv + 1);
   if (timer) {
     h->is_timer = true;
     h->when = when;
@@ -1338,9 +1353,9 @@ void gc_runtime_blacken(Vm *vm, Obj *o) {
   case OBJ_LOOP: {
     ObjLoop *l = (ObjLoop *)o;
     for (size_t i = 0; i < l->rcount; i++) {
-      ReadyItem *it = &l->ready[(l->rhead + i) % l->rcap];
-      gc_mark_obj(vm, it->a);
-      gc_mark_value(vm, it->b);
+      ReadySlot *it = &l->ready[(l->rhead + i) % l->rcap];
+      gc_mark_obj(vm, (Obj *)(it->a_kind & ~READY_KIND_MASK));
+      gc_mark_obj(vm, it->b);
     }
     for (size_t i = 0; i < l->ntimers; i++) gc_mark_obj(vm, l->timers[i].target);
     for (size_t i = 0; i < l->ntasks; i++) gc_mark_obj(vm, (Obj *)l->tasks[i]);
@@ -1364,7 +1379,7 @@ void gc_runtime_free(Vm *vm, Obj *o) {
     gc_realloc(vm, ((ObjFuture *)o)->extra, sizeof(FutureExtra), 0);
   if (o->type != OBJ_LOOP) return;
   ObjLoop *l = (ObjLoop *)o;
-  gc_realloc(vm, l->ready, sizeof(ReadyItem) * l->rcap, 0);
+  gc_realloc(vm, l->ready, sizeof(ReadySlot) * l->rcap, 0);
   gc_realloc(vm, l->timers, sizeof(Timer) * l->tcap, 0);
   gc_realloc(vm, l->tasks, sizeof(ObjFuture *) * l->taskcap, 0);
 }

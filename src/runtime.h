@@ -101,11 +101,21 @@ typedef enum {
   R_STOP        /* run_until_complete's done-callback: stop the loop */
 } ReadyKind;
 
+/* One entry of the ready queue, as it is pushed and popped. */
 typedef struct {
   uint8_t kind;           /* a ReadyKind */
   Obj *a;
-  Value b;
+  Value b;                /* an object, or UNDEF */
 } ReadyItem;
+
+/* How the queue stores an entry in 16 bytes (100,000 tasks made at once are
+ * 100,000 entries): the kind in the low bits of [a], which as an object's
+ * address is a multiple of 8, and [b] as an object pointer (NULL for UNDEF). */
+typedef struct {
+  uintptr_t a_kind;
+  Obj *b;
+} ReadySlot;
+#define READY_KIND_MASK ((uintptr_t)7)
 
 /* One timer: [target] (a TimerHandle or a sleep future) becomes ready at
  * [when]; ties go in scheduling order ([seq]). */
@@ -117,7 +127,7 @@ typedef struct {
 
 struct ObjLoop {
   Obj obj;
-  ReadyItem *ready;       /* ring buffer: [rcount] items from [rhead] */
+  ReadySlot *ready;       /* ring buffer: [rcount] items from [rhead] */
   size_t rhead, rcount, rcap;
   Timer *timers;          /* binary min-heap of [ntimers] */
   size_t ntimers, tcap;
@@ -227,6 +237,10 @@ void loop_remove_timer(ObjLoop *loop, int32_t index);
 /* The front of the ready queue (false when empty) / the earliest timer's
  * target (NULL when none): for tests and the REPL. */
 bool loop_pop_ready(ObjLoop *loop, ReadyItem *out);
+/* A Handle that calls callback(*args) when run (call_soon's, unscheduled). */
+ObjHandle *handle_new(Vm *vm, ObjLoop *loop, Value callback, int argc, const Value *args);
+/* The [i]th item of the ready queue (0 = the next to run), i < rcount. */
+ReadyItem loop_ready_at(const ObjLoop *loop, size_t i);
 Obj *loop_pop_timer(ObjLoop *loop);
 /* CPython's default exception handler: prints "message" and the exception. */
 void loop_report_exception(Vm *vm, const char *message, Value exc, Value context_obj);

@@ -35,6 +35,11 @@ static ObjFuture *target(int64_t id) {
   return f;
 }
 
+/* The n-th pushed entry: a fake object address (never dereferenced) and a
+ * kind, both of which must come back out unchanged. */
+static Obj *nth_obj(int64_t n) { return (Obj *)(uintptr_t)(16 * (n + 1)); }
+static ReadyKind nth_kind(int64_t n) { return (ReadyKind)(n % (R_STOP + 1)); }
+
 static void test_ready_fifo_and_wraparound(void **state) {
   (void)state;
   ReadyItem it;
@@ -42,16 +47,33 @@ static void test_ready_fifo_and_wraparound(void **state) {
   /* Interleave pushes and pops so the ring wraps many times and grows. */
   for (int round = 0; round < 200; round++) {
     int push = 1 + (round * 37) % 500, pop = (round * 53) % 450;
-    for (int i = 0; i < push; i++)
-      loop_push_ready(vm, loop, R_STEP, NULL, INT_VAL(next_in++));
+    for (int i = 0; i < push; i++, next_in++)
+      loop_push_ready(vm, loop, nth_kind(next_in), nth_obj(next_in), UNDEF_VAL);
     for (int i = 0; i < pop && loop_pop_ready(loop, &it); i++) {
-      assert_int_equal(AS_INT(it.b), next_out);
+      assert_ptr_equal(it.a, nth_obj(next_out));
+      assert_int_equal(it.kind, nth_kind(next_out));
+      assert_true(IS_UNDEF(it.b));
       next_out++;
     }
   }
-  while (loop_pop_ready(loop, &it)) assert_int_equal(AS_INT(it.b), next_out++);
+  while (loop_pop_ready(loop, &it)) assert_ptr_equal(it.a, nth_obj(next_out++));
   assert_int_equal(next_in, next_out);
   assert_false(loop_pop_ready(loop, &it));
+}
+
+static void test_ready_keeps_the_second_object(void **state) {
+  (void)state;
+  ObjFuture *f = future_new(vm, loop);
+  ReadyItem it;
+  loop_push_ready(vm, loop, R_WAKEUP, nth_obj(1), OBJ_VAL(f));
+  loop_push_ready(vm, loop, R_STOP, (Obj *)loop, UNDEF_VAL);
+  assert_true(loop_pop_ready(loop, &it));
+  assert_int_equal(it.kind, R_WAKEUP);
+  assert_ptr_equal(AS_OBJ(it.b), f);
+  assert_true(loop_pop_ready(loop, &it));
+  assert_int_equal(it.kind, R_STOP);
+  assert_ptr_equal(it.a, loop);
+  assert_true(IS_UNDEF(it.b));
 }
 
 static void test_timers_by_deadline_then_sequence(void **state) {
@@ -129,6 +151,7 @@ static void test_large_counts(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_ready_fifo_and_wraparound, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_ready_keeps_the_second_object, setup, teardown),
     cmocka_unit_test_setup_teardown(test_timers_by_deadline_then_sequence, setup, teardown),
     cmocka_unit_test_setup_teardown(test_timer_removal_keeps_heap_order, setup, teardown),
     cmocka_unit_test_setup_teardown(test_large_counts, setup, teardown),
