@@ -57,6 +57,18 @@ Fiber *fiber_new(Vm *vm, int slots);
 /* Makes sure [f] has room for [extra] more values above sp (may move the stack). */
 void fiber_reserve(Vm *vm, Fiber *f, int extra);
 
+/* Small objects (up to POOL_MAX bytes) are carved out of big blocks and
+ * recycled through one free list per size, in steps of POOL_STEP bytes:
+ * malloc would add a header of its own to each and round it up to 16. */
+#define POOL_STEP 8
+#define POOL_MAX 256
+typedef struct PoolBlock PoolBlock;
+typedef struct {
+  void *free[POOL_MAX / POOL_STEP + 1]; /* per size class: freed objects, linked */
+  char *next, *end;                     /* the unused rest of the newest block */
+  PoolBlock *blocks;                    /* every block, to free at exit */
+} ObjPool;
+
 /* Builtin types the VM knows by heart. */
 typedef struct {
   ObjClass *object, *type, *none, *bool_, *int_, *float_, *str, *list, *tuple,
@@ -104,6 +116,7 @@ struct Vm {
   size_t stress_next;        /* stress mode: collect once bytes_allocated reaches this */
   bool gc_pending;           /* an allocation crossed next_gc (or stress mode) */
   int gc_disabled;           /* >0: never collect (while compiling) */
+  ObjPool pool;              /* where small objects come from (gc.c) */
   Obj **gray;                /* mark stack */
   int gray_count, gray_cap;
   Value *roots;              /* temporary roots pushed by native code */
