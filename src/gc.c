@@ -321,6 +321,13 @@ static void trace(Vm *vm) {
     Obj *o = vm->gray[--vm->gray_count];
     blacken(vm, o);
   }
+  /* A big mark stack (a loop with many tasks pushes them all) is not kept
+   * between collections. */
+  if (vm->gray_cap > 4096) {
+    free(vm->gray);
+    vm->gray = NULL;
+    vm->gray_cap = 0;
+  }
 }
 
 /* ---- freeing ------------------------------------------------------------------- */

@@ -66,10 +66,12 @@ for f in "$HERE"/*.aso; do
   # shellcheck disable=SC2086  # flags are words on purpose
   best "$name" aso "$ASO" $flags "$f" || status=1
   aso_s=$BEST_S aso_mb=$BEST_MB
+  [ "$name" = sleepers ] && echo "aso $BEST_MB" > "$WORK/sleepers.mb"
   py_s=- py_mb=- lua_s=- lua_mb=-
   if [ -n "$PY" ]; then
     best "$name" py "$PY" "$f" || status=1
     py_s=$BEST_S py_mb=$BEST_MB
+    [ "$name" = sleepers ] && echo "py $BEST_MB" >> "$WORK/sleepers.mb"
   fi
   if [ -n "$LUA" ] && [ -f "$HERE/$name.lua" ]; then
     best "$name" lua "$LUA" "$HERE/$name.lua" || status=1
@@ -93,6 +95,29 @@ for f in "$HERE"/*.aso; do
   printf '%-12s %8s %10s %9s %7s %10s %9s  %s\n' "$name" "$aso_s" "$py_s" "$lua_s" \
     "$aso_mb" "$py_mb" "$lua_mb" "$ratio"
 done
+# Memory per suspended task: sleepers.aso again with N = 1; (peak(N) - peak(1)) / N.
+# Target (issue 3): aso's at most a quarter of python3's.
+sl="$HERE/sleepers.aso"
+if [ -f "$sl" ] && [ -f "$WORK/sleepers.aso.out" ]; then
+  n=$(sed -n 's/^N = \([0-9]*\)$/\1/p' "$sl")
+  sed 's/^N = [0-9]*$/N = 1/' "$sl" > "$WORK/sleepers1.aso"
+  flags=$(sed -n 's/.*# bench-flags: *//p' "$sl" | head -n 1)
+  line=""
+  for tag in aso py; do
+    mb_n=$(sed -n "s/^$tag //p" "$WORK/sleepers.mb")
+    [ -n "$mb_n" ] || continue
+    # shellcheck disable=SC2086  # flags are words on purpose
+    if [ $tag = aso ]; then best sleepers1 aso "$ASO" $flags "$WORK/sleepers1.aso"
+    else best sleepers1 py "$PY" "$WORK/sleepers1.aso"; fi
+    per=$(awk -v a="$mb_n" -v b="$BEST_MB" -v n="$n" 'BEGIN{printf "%.0f", (a - b) * 1048576 / n}')
+    eval "per_$tag=\$per"
+    [ $tag = aso ] && who=aso || who=python3
+    line="$line$who $per B, "
+  done
+  ratio=$(awk -v a="${per_aso:-0}" -v p="${per_py:-0}" 'BEGIN {
+    if (a > 0 && p > 0) printf "python3/aso %.2fx (target 4x)", p / a; else print "-" }')
+  printf 'memory per suspended task (sleepers, N=%s): %s%s\n' "$n" "$line" "$ratio"
+fi
 # executor.aso times itself: 4 CPU-bound jobs in a row versus on 2 workers (stderr
 # of its last run). Target: aso's speed-up at least 1.8x and at least python3's.
 for tag in aso py; do
