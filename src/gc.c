@@ -107,6 +107,8 @@ static void pool_release(ObjPool *p) {
   memset(p, 0, sizeof *p);
 }
 
+bool gc_pool_active(void) { return USE_POOL; }
+
 static void *object_memory(Vm *vm, size_t size) {
   void *o = USE_POOL && size <= POOL_MAX ? pool_alloc(&vm->pool, size) : calloc(1, size);
   if (!o) out_of_memory();

@@ -13,6 +13,9 @@ void gc_init(Vm *vm);
 void gc_collect(Vm *vm);
 /* Frees every object (VM shutdown). */
 void gc_free_all(Vm *vm);
+/* True when small objects come from the VM's pool (false under ASan, where
+ * each object is its own calloc so that ASan checks it). */
+bool gc_pool_active(void);
 /* Marks [o] / the object in [v] as reachable (pushes it on the gray stack). */
 void gc_mark_obj(Vm *vm, Obj *o);
 void gc_mark_value(Vm *vm, Value v);

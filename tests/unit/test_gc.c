@@ -61,6 +61,49 @@ static Value global(Vm *vm, ObjModule *m, const char *name) {
   return v;
 }
 
+/* ---- the small-object pool ---------------------------------------------------------- */
+
+/* Objects of every size, small (pooled) and big (malloc'd), come back zeroed
+ * after garbage of the same size was freed, and the live count is exact. */
+static void test_pool_sizes_come_back_zeroed(void **state) {
+  Vm *vm = *state;
+  gc_collect(vm);
+  size_t base = vm->bytes_allocated;
+  for (int round = 0; round < 2; round++) {
+    for (size_t size = sizeof(ObjRange); size <= POOL_MAX + 40; size++) {
+      Obj *o = obj_alloc(vm, size, OBJ_RANGE);
+      unsigned char *bytes = (unsigned char *)o;
+      for (size_t i = sizeof(Obj); i < size; i++) {
+        assert_int_equal(bytes[i], 0);
+        bytes[i] = 0xAB;   /* dirty it for the next round */
+      }
+    }
+    gc_collect(vm);
+    assert_int_equal(vm->bytes_allocated, base);
+  }
+}
+
+/* Freed small objects are reused, size class by size class. */
+static void test_pool_reuses_freed_objects(void **state) {
+  Vm *vm = *state;
+  if (!gc_pool_active()) skip();
+  enum { N = 300 };
+  static Obj *first[N];
+  gc_collect(vm);
+  for (int i = 0; i < N; i++) first[i] = obj_alloc(vm, 40, OBJ_RANGE);
+  gc_collect(vm);   /* all garbage */
+  for (int i = 0; i < N; i++) {
+    Obj *o = obj_alloc(vm, 40, OBJ_RANGE);
+    bool reused = false;
+    for (int k = 0; k < N && !reused; k++) reused = first[k] == o;
+    assert_true(reused);
+  }
+  /* A different size class does not take them. */
+  Obj *other = obj_alloc(vm, 48, OBJ_RANGE);
+  for (int k = 0; k < N; k++) assert_ptr_not_equal(first[k], other);
+  gc_collect(vm);
+}
+
 /* ---- garbage and roots ------------------------------------------------------------ */
 
 static void test_unreachable_freed(void **state) {
@@ -450,6 +493,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_suspended_generator_survives, setup, teardown),
       cmocka_unit_test(test_stress_mode_same_output),
       cmocka_unit_test_setup_teardown(test_intern_table_after_collections, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_pool_sizes_come_back_zeroed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_pool_reuses_freed_objects, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
