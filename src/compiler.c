@@ -268,6 +268,13 @@ static void emit_arg(Compiler *c, Opcode op, int arg) {
       !(op == OP_LOAD_SMALL_INT && arg >= -32768 && arg < 32768))
     error_at(c, NULL, "too many constants or names in one code object");
   put_operand(u, size, (uint32_t)arg);
+  /* BUILD_SET and BUILD_MAP push the new container (keeping it alive while
+   * the items go in) before they pop the items: one slot above the rest. A
+   * generator's stack is sized exactly, so this slot must be counted. */
+  if (op == OP_BUILD_SET || op == OP_BUILD_MAP) {
+    adjust(u, 1);
+    adjust(u, -1);
+  }
   adjust(u, stack_effect(op, arg));
   remember(u, pc, op, arg);
 }
