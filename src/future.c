@@ -354,16 +354,8 @@ static void callback_repr(Vm *vm, StrBuf *sb, Value cb) {
     sb_puts(sb, "gather.<locals>._done_callback()");
   } else if (IS_OBJT(cb, OBJ_LOOP)) {
     sb_puts(sb, "_run_until_complete_cb()");
-  } else if (IS_FUNCTION(cb)) {
-    ObjFunction *fn = AS_FUNCTION(cb);
-    sb_printf(sb, "%s() at %s:%d", fn->qualname->chars, fn->code->filename->chars,
-              fn->code->firstline);
-  } else if (IS_NATIVE(cb)) {
-    sb_printf(sb, "%s()", AS_NATIVE(cb)->name);
   } else {
-    ObjStr *s = vm_repr(vm, cb);
-    if (s) sb_append(sb, s->chars, s->len);
-    else vm->exc = UNDEF_VAL;
+    runtime_callback_source(vm, cb, 0, NULL, sb);
   }
 }
 

@@ -27,6 +27,7 @@
 #include "runtime.h"
 #include "workers.h"
 #include "strbuf.h"
+#include "strmethods.h"
 
 #define AS_LOOP(v) ((ObjLoop *)AS_OBJ(v))
 #define AS_HANDLE(v) ((ObjHandle *)AS_OBJ(v))
@@ -189,21 +190,28 @@ ObjHandle *handle_new(Vm *vm, ObjLoop *loop, Value callback, int argc, const Val
 
 /* ---- reporting ---------------------------------------------------------------------------------- */
 
-void loop_report_exception(Vm *vm, const char *message, Value exc, Value context_obj) {
+/* CPython's default exception handler: the message, then "key: text" (the
+ * handle or future concerned, when [key] is not NULL), then the exception. */
+static void loop_report(Vm *vm, const char *message, Value exc, const char *key, const char *text) {
   fflush(vm->out);
   fprintf(vm->err, "%s\n", message);
-  if (!IS_UNDEF(context_obj)) {
-    ObjStr *r = IS_FUTURE(context_obj) ? future_repr(vm, AS_FUTURE(context_obj))
-                                       : vm_repr(vm, context_obj);
-    if (!r) vm->exc = UNDEF_VAL;
-    else fprintf(vm->err, "%s: %s\n", IS_FUTURE(context_obj) ? "future" : "handle", r->chars);
-  }
+  if (key) fprintf(vm->err, "%s: %s\n", key, text);
   if (IS_INSTANCE(exc)) {
     Value saved = vm->exc;
     vm->exc = exc;
     vm_print_exception(vm);
     vm->exc = saved;
   }
+}
+
+void loop_report_exception(Vm *vm, const char *message, Value exc, Value context_obj) {
+  ObjStr *r = NULL;
+  if (!IS_UNDEF(context_obj)) {
+    r = IS_FUTURE(context_obj) ? future_repr(vm, AS_FUTURE(context_obj)) : vm_repr(vm, context_obj);
+    if (!r) vm->exc = UNDEF_VAL;
+  }
+  loop_report(vm, message, exc, r ? (IS_FUTURE(context_obj) ? "future" : "handle") : NULL,
+              r ? r->chars : NULL);
 }
 
 /* ---- tracing ------------------------------------------------------------------------------------- */
@@ -280,9 +288,222 @@ static void callback_name(Vm *vm, Value cb, StrBuf *sb) {
   }
 }
 
+/* ---- callbacks as asyncio prints them ----------------------------------------------------------- */
+
+/* reprlib.repr, which asyncio uses for a callback's arguments: reprs cut
+ * down to a few items and a few dozen characters (reprlib.Repr's defaults). */
+enum { RL_LEVEL = 6, RL_MAXITEMS = 6, RL_MAXDICT = 4, RL_MAXSTRING = 30, RL_MAXLONG = 40,
+       RL_MAXOTHER = 30 };
+
+/* The byte offset of code point [k] in UTF-8 text [s] of [len] bytes. */
+static size_t utf8_offset(const char *s, size_t len, size_t k) {
+  size_t i = 0;
+  for (; i < len && k > 0; k--)
+    for (i++; i < len && ((unsigned char)s[i] & 0xC0) == 0x80; i++) {}
+  return i;
+}
+
+/* s[:i] + '...' + s[-j:] when s has more than [max] characters (reprlib's cut). */
+static void put_cut(StrBuf *sb, const char *s, size_t len, size_t max) {
+  size_t n = utf8_count(s, len);
+  if (n <= max) {
+    sb_append(sb, s, len);
+    return;
+  }
+  size_t i = (max - 3) / 2, j = max - 3 - i;
+  sb_append(sb, s, utf8_offset(s, len, i));
+  sb_puts(sb, "...");
+  size_t from = utf8_offset(s, len, n - j);
+  sb_append(sb, s + from, len - from);
+}
+
+static void reprlib_repr(Vm *vm, Value v, int level, StrBuf *sb);
+
+/* The items of a set or dict in sorted order when they sort, else as they are. */
+static ObjList *possibly_sorted(Vm *vm, Value container) {
+  ObjList *l = list_new(vm, 0);
+  vm_push_root(vm, OBJ_VAL(l));
+  size_t pos = 0;
+  Value k, val;
+  if (IS_DICT(container)) {
+    while (dict_next(AS_DICT(container), &pos, &k, &val)) list_append(vm, l, k);
+  } else {
+    while (set_next((ObjSet *)AS_OBJ(container), &pos, &k)) list_append(vm, l, k);
+  }
+  ObjList *sorted = list_new(vm, l->len);
+  vm_push_root(vm, OBJ_VAL(sorted));
+  for (size_t i = 0; i < l->len; i++) list_append(vm, sorted, l->items[i]);
+  if (list_sort(vm, sorted, UNDEF_VAL, false) < 0) {
+    vm->exc = UNDEF_VAL;
+    sorted = l;
+  }
+  vm_pop_root(vm, 2);
+  return sorted;
+}
+
+static void reprlib_items(Vm *vm, const Value *items, size_t n, int level, const char *left,
+                          const char *right, bool tuple, StrBuf *sb) {
+  sb_puts(sb, left);
+  if (level <= 0) {
+    if (n) sb_puts(sb, "...");
+  } else {
+    for (size_t i = 0; i < n && i < RL_MAXITEMS; i++) {
+      if (i) sb_puts(sb, ", ");
+      reprlib_repr(vm, items[i], level - 1, sb);
+    }
+    if (n > RL_MAXITEMS) sb_puts(sb, ", ...");
+    if (tuple && n == 1) sb_putc(sb, ',');
+  }
+  sb_puts(sb, right);
+}
+
+static void reprlib_repr(Vm *vm, Value v, int level, StrBuf *sb) {
+  if (IS_STR(v)) {
+    ObjStr *x = AS_STR(v);
+    StrBuf r;
+    sb_init(&r);
+    sb_append(&r, "", 0);
+    size_t cut = utf8_offset(x->chars, x->len, RL_MAXSTRING);
+    str_repr_buf(&r, x->chars, cut, false);
+    if (utf8_count(r.data, r.len) > RL_MAXSTRING) {
+      /* repr(x[:i] + x[len(x)-j:]), then cut to i + '...' + j characters */
+      size_t i = (RL_MAXSTRING - 3) / 2, j = RL_MAXSTRING - 3 - i;
+      StrBuf both;
+      sb_init(&both);
+      size_t head = utf8_offset(x->chars, x->len, i);
+      size_t tail = utf8_offset(x->chars, x->len, x->nchars > j ? x->nchars - j : 0);
+      if (tail < head) tail = head;
+      sb_append(&both, x->chars, head);
+      sb_append(&both, x->chars + tail, x->len - tail);
+      r.len = 0;
+      str_repr_buf(&r, both.data ? both.data : "", both.len, false);
+      sb_free(&both);
+      size_t n = utf8_count(r.data, r.len);
+      sb_append(sb, r.data, utf8_offset(r.data, r.len, i));
+      sb_puts(sb, "...");
+      size_t from = utf8_offset(r.data, r.len, n > j ? n - j : 0);
+      sb_append(sb, r.data + from, r.len - from);
+    } else {
+      sb_append(sb, r.data, r.len);
+    }
+    sb_free(&r);
+    return;
+  }
+  if (IS_INT(v)) {
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%lld", (long long)AS_INT(v));
+    put_cut(sb, buf, (size_t)n, RL_MAXLONG);
+    return;
+  }
+  if (IS_LIST(v) || IS_TUPLE(v)) {
+    bool tuple = IS_TUPLE(v);
+    const Value *items = tuple ? AS_TUPLE(v)->items : AS_LIST(v)->items;
+    size_t n = tuple ? AS_TUPLE(v)->len : AS_LIST(v)->len;
+    reprlib_items(vm, items, n, level, tuple ? "(" : "[", tuple ? ")" : "]", tuple, sb);
+    return;
+  }
+  if (IS_SET(v)) {
+    ObjSet *x = (ObjSet *)AS_OBJ(v);
+    if (x->len == 0) {
+      sb_puts(sb, x->frozen ? "frozenset()" : "set()");
+      return;
+    }
+    ObjList *keys = possibly_sorted(vm, v);
+    vm_push_root(vm, OBJ_VAL(keys));
+    reprlib_items(vm, keys->items, keys->len, level, x->frozen ? "frozenset({" : "{",
+                  x->frozen ? "})" : "}", false, sb);
+    vm_pop_root(vm, 1);
+    return;
+  }
+  if (IS_DICT(v)) {
+    ObjDict *d = AS_DICT(v);
+    if (d->len == 0) {
+      sb_puts(sb, "{}");
+      return;
+    }
+    if (level <= 0) {
+      sb_puts(sb, "{...}");
+      return;
+    }
+    ObjList *keys = possibly_sorted(vm, v);
+    vm_push_root(vm, OBJ_VAL(keys));
+    sb_putc(sb, '{');
+    for (size_t i = 0; i < keys->len && i < RL_MAXDICT; i++) {
+      Value val = NONE_VAL;
+      if (dict_get(vm, d, keys->items[i], &val) < 0) vm->exc = UNDEF_VAL;
+      if (i) sb_puts(sb, ", ");
+      reprlib_repr(vm, keys->items[i], level - 1, sb);
+      sb_puts(sb, ": ");
+      reprlib_repr(vm, val, level - 1, sb);
+    }
+    if (keys->len > RL_MAXDICT) sb_puts(sb, ", ...");
+    sb_putc(sb, '}');
+    vm_pop_root(vm, 1);
+    return;
+  }
+  ObjStr *r = vm_repr(vm, v);
+  if (!r) {
+    vm->exc = UNDEF_VAL;
+    sb_printf(sb, "<%s instance at %#llx>", vm_type_name(vm, v),
+              (unsigned long long)(uintptr_t)(IS_OBJ(v) ? (void *)AS_OBJ(v) : NULL));
+    return;
+  }
+  put_cut(sb, r->chars, r->len, RL_MAXOTHER);
+}
+
+void runtime_callback_source(Vm *vm, Value cb, int argc, const Value *args, StrBuf *sb) {
+  /* The name: __qualname__, else __name__, else repr() (format_helpers._format_callback). */
+  if (IS_FUNCTION(cb)) {
+    sb_puts(sb, AS_FUNCTION(cb)->qualname->chars);
+  } else if (IS_OBJT(cb, OBJ_BOUND)) {
+    Value fn = ((ObjBound *)AS_OBJ(cb))->func;
+    if (IS_FUNCTION(fn)) sb_puts(sb, AS_FUNCTION(fn)->qualname->chars);
+    else if (IS_NATIVE(fn) && AS_NATIVE(fn)->owner)
+      sb_printf(sb, "%s.%s", AS_NATIVE(fn)->owner->name->chars, AS_NATIVE(fn)->name);
+    else if (IS_NATIVE(fn)) sb_puts(sb, AS_NATIVE(fn)->name);
+  } else if (IS_NATIVE(cb)) {
+    if (AS_NATIVE(cb)->owner) sb_printf(sb, "%s.", AS_NATIVE(cb)->owner->name->chars);
+    sb_puts(sb, AS_NATIVE(cb)->name);
+  } else if (IS_CLASS(cb)) {
+    sb_puts(sb, AS_CLASS(cb)->qualname->chars);
+  } else {
+    ObjStr *r = vm_repr(vm, cb);
+    if (r) sb_append(sb, r->chars, r->len);
+    else vm->exc = UNDEF_VAL;
+  }
+  sb_putc(sb, '(');
+  for (int i = 0; i < argc; i++) {
+    if (i) sb_puts(sb, ", ");
+    reprlib_repr(vm, args[i], RL_LEVEL, sb);
+  }
+  sb_putc(sb, ')');
+  /* The source only for plain functions (inspect.isfunction). */
+  if (IS_FUNCTION(cb))
+    sb_printf(sb, " at %s:%d", AS_FUNCTION(cb)->code->filename->chars,
+              AS_FUNCTION(cb)->code->firstline);
+}
+
+/* A Handle's repr: <Handle cb(args) at f:n>, <TimerHandle when=T cb(args)>, and
+ * once cancelled <Handle cancelled> / <TimerHandle cancelled when=T>. For a
+ * future's done-callback, [h] is NULL and [cb]/[args] say what runs. */
+static void handle_repr_into(Vm *vm, ObjHandle *h, Value cb, int argc, const Value *args,
+                             StrBuf *sb) {
+  sb_printf(sb, "<%s", h && h->is_timer ? "TimerHandle" : "Handle");
+  if (h && h->cancelled) sb_puts(sb, " cancelled");
+  if (h && h->is_timer) {
+    ObjStr *w = vm_repr(vm, FLOAT_VAL(h->when));
+    if (w) sb_printf(sb, " when=%s", w->chars);
+  }
+  if (!h || !h->cancelled) {
+    sb_putc(sb, ' ');
+    runtime_callback_source(vm, cb, argc, args, sb);
+  }
+  sb_putc(sb, '>');
+}
+
 /* Calls a callback; an exception is reported (CPython's default exception
  * handler) unless it must stop the loop (KeyboardInterrupt, SystemExit). */
-static bool run_callback(Vm *vm, Value cb, int argc, Value *argv) {
+static bool run_callback(Vm *vm, ObjHandle *h, Value cb, int argc, Value *argv) {
   Value r = vm_call(vm, cb, argc, argv, NULL);
   if (!IS_ERR(r)) return true;
   Value e = vm->exc;
@@ -291,14 +512,17 @@ static bool run_callback(Vm *vm, Value cb, int argc, Value *argv) {
     vm->exc = e;
     return false;
   }
-  StrBuf sb;
-  sb_init(&sb);
-  sb_puts(&sb, "Exception in callback ");
-  callback_name(vm, cb, &sb);
   vm_push_root(vm, e);
-  loop_report_exception(vm, sb.data, e, UNDEF_VAL);
+  StrBuf msg, handle;
+  sb_init(&msg);
+  sb_init(&handle);
+  sb_puts(&msg, "Exception in callback ");
+  runtime_callback_source(vm, cb, argc, argv, &msg);
+  handle_repr_into(vm, h, cb, argc, argv, &handle);
+  loop_report(vm, msg.data, e, "handle", handle.data);
   vm_pop_root(vm, 1);
-  sb_free(&sb);
+  sb_free(&msg);
+  sb_free(&handle);
   return true;
 }
 
@@ -319,7 +543,7 @@ static bool run_item(Vm *vm, ObjLoop *loop, ReadyItem it) {
       sb_free(&sb);
     }
     vm_push_root(vm, OBJ_VAL(h));
-    bool ok = run_callback(vm, h->callback, h->args ? (int)h->args->len : 0,
+    bool ok = run_callback(vm, h, h->callback, h->args ? (int)h->args->len : 0,
                            h->args ? h->args->items : NULL);
     vm_pop_root(vm, 1);
     return ok;
@@ -331,7 +555,7 @@ static bool run_item(Vm *vm, ObjLoop *loop, ReadyItem it) {
       return true;
     }
     Value arg = OBJ_VAL(f);
-    return run_callback(vm, it.b, 1, &arg);
+    return run_callback(vm, NULL, it.b, 1, &arg);
   }
   case R_SLEEP_DONE: {
     ObjFuture *f = (ObjFuture *)it.a;
@@ -858,13 +1082,8 @@ static Value handle_repr(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
   ObjHandle *h = AS_HANDLE(argv[0]);
   StrBuf sb;
   sb_init(&sb);
-  sb_printf(&sb, "<%s%s", h->is_timer ? "TimerHandle" : "Handle", h->cancelled ? " cancelled" : "");
-  if (h->is_timer) sb_printf(&sb, " when=%g", h->when);
-  if (!h->cancelled) {
-    sb_putc(&sb, ' ');
-    callback_name(vm, h->callback, &sb);
-  }
-  sb_putc(&sb, '>');
+  handle_repr_into(vm, h, h->callback, h->args ? (int)h->args->len : 0,
+                   h->args ? h->args->items : NULL, &sb);
   ObjStr *s = str_new(vm, sb.data, sb.len);
   sb_free(&sb);
   return OBJ_VAL(s);

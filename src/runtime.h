@@ -13,6 +13,7 @@
 #define ASO_RUNTIME_H
 
 #include "interp.h"
+#include "strbuf.h"
 
 typedef struct ObjLoop ObjLoop;
 
@@ -242,6 +243,9 @@ ObjHandle *handle_new(Vm *vm, ObjLoop *loop, Value callback, int argc, const Val
 /* The [i]th item of the ready queue (0 = the next to run), i < rcount. */
 ReadyItem loop_ready_at(const ObjLoop *loop, size_t i);
 Obj *loop_pop_timer(ObjLoop *loop);
+/* How asyncio names a callback in messages and reprs: qualname(args...) and,
+ * for a plain function, " at FILE:LINE" (format_helpers._format_callback_source). */
+void runtime_callback_source(Vm *vm, Value cb, int argc, const Value *args, StrBuf *sb);
 /* CPython's default exception handler: prints "message" and the exception. */
 void loop_report_exception(Vm *vm, const char *message, Value exc, Value context_obj);
 
