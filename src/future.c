@@ -380,7 +380,8 @@ static void result_repr(Vm *vm, StrBuf *sb, ObjFuture *f, Value v) {
 static void future_repr_into(Vm *vm, StrBuf *sb, ObjFuture *f) {
   const char *state = f->state == FUT_PENDING ? "pending"
                       : f->state == FUT_CANCELLED ? "cancelled" : "finished";
-  sb_printf(sb, "<%s %s", f->is_task ? "Task" : "Future", state);
+  const char *kind = f->is_task ? "Task" : future_children(f) ? "_GatheringFuture" : "Future";
+  sb_printf(sb, "<%s %s", kind, state);
   if (f->is_task) {
     if (future_name(f)) sb_printf(sb, " name='%s'", future_name(f)->chars);
     else sb_printf(sb, " name='Task-%lld'", (long long)f->number);
