@@ -1169,7 +1169,35 @@ static Value m_ensure_future(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
   return runtime_ensure_future(vm, out[0], l);
 }
 
+/* Is the value a native is about to return awaited at once (the caller's
+ * next instruction is GET_AWAITABLE, as in `await asyncio.sleep(1)`)? */
+static bool awaited_at_once(Vm *vm) {
+  Fiber *f = vm->fiber;
+  if (!f || f->nframes == 0) return false;
+  const uint8_t *ip = f->frames[f->nframes - 1].ip;
+  return ip && *ip == OP_GET_AWAITABLE;
+}
+
+/* stdlib/asyncio.aso's sleep coroutine (_sleep_coroutine), or UNDEF when the
+ * asyncio module is not loaded. */
+static Value sleep_coroutine_fn(Vm *vm) {
+  Runtime *rt = vm->rt;
+  if (IS_UNDEF(rt->sleep_coroutine)) {
+    Value m;
+    if (dict_get_str(vm->modules, str_intern(vm, "asyncio", 7), &m) && IS_MODULE(m))
+      dict_get_str(AS_MODULE(m)->dict, str_intern(vm, "_sleep_coroutine", 16), &rt->sleep_coroutine);
+  }
+  return rt->sleep_coroutine;
+}
+
 static Value m_sleep(Vm *vm, int argc, Value *argv, ObjTuple *kw) {
+  /* A sleep that is not awaited at once is a real coroutine, as in CPython
+   * (it can be kept, passed around, and warns when never awaited); the
+   * awaited sleep, nearly every one, needs no coroutine at all. */
+  if (!awaited_at_once(vm)) {
+    Value coro = sleep_coroutine_fn(vm);
+    if (IS_FUNCTION(coro)) return vm_call(vm, coro, argc, argv, kw);
+  }
   static const char *const kwlist[] = {"delay", "result", NULL};
   Value out[2];
   if (!vm_parse_args(vm, "sleep", argc, argv, kw, 1, 2, kwlist, out)) return ERR_VAL;
@@ -1525,6 +1553,7 @@ void runtime_init(Vm *vm) {
   rt->sleep0_done = OBJ_VAL(instance_new(vm, s0));
   rt->finished_unretrieved = list_new(vm, 0);
   rt->last_sleep = UNDEF_VAL;
+  rt->sleep_coroutine = UNDEF_VAL;
   const char *dbg = getenv("PYTHONASYNCIODEBUG");
   if (dbg && *dbg) rt->debug_default = true;
   const char *clock = getenv("ASO_CLOCK");
@@ -1539,6 +1568,7 @@ void gc_mark_runtime(Vm *vm) {
   gc_mark_value(vm, rt->sleep0);
   gc_mark_value(vm, rt->sleep0_done);
   gc_mark_value(vm, rt->last_sleep);
+  gc_mark_value(vm, rt->sleep_coroutine);
   gc_mark_obj(vm, (Obj *)rt->finished_unretrieved);
   gc_mark_obj(vm, (Obj *)rt->future_cls);
   gc_mark_obj(vm, (Obj *)rt->task_cls);
@@ -1630,6 +1660,20 @@ static void warn_never_awaited(Vm *vm, const FreshCoroutine *fc) {
     file = c->filename->chars;
     line = code_line_at(c, fc->origin_pc > 0 ? fc->origin_pc - 1 : 0, NULL, NULL);
   }
+  /* Python's warnings registry shows a warning once per place and text. */
+  char key[512];
+  snprintf(key, sizeof key, "%s:%d:%s", file, line, fc->g->fn->qualname->chars);
+  Runtime *rt = vm->rt;
+  for (size_t i = 0; i < rt->nwarned; i++)
+    if (strcmp(rt->warned[i], key) == 0) return;
+  if (rt->nwarned == rt->warnedcap) {
+    rt->warnedcap = rt->warnedcap ? rt->warnedcap * 2 : 8;
+    rt->warned = realloc(rt->warned, sizeof(char *) * rt->warnedcap);
+    if (!rt->warned) abort();
+  }
+  rt->warned[rt->nwarned] = strdup(key);
+  if (!rt->warned[rt->nwarned]) abort();
+  rt->nwarned++;
   fflush(vm->out);
   fprintf(vm->err, "%s:%d: RuntimeWarning: coroutine '%s' was never awaited\n", file, line,
           fc->g->fn->qualname->chars);

@@ -185,6 +185,7 @@ typedef struct Runtime {
   Value sleep0;           /* the object `asyncio.sleep(0)` returns (awaits once) */
   Value sleep0_done;      /* what a suspended sleep(0) turns into */
   Value last_sleep;       /* the last sleep request made (reused for the same delay) */
+  Value sleep_coroutine;  /* asyncio.aso's sleep coroutine function, UNDEF until found */
   ObjList *finished_unretrieved; /* tasks that ended with an exception */
   ObjList *coroutines;    /* coroutines made while a loop could run, to warn
                              about the ones never awaited */
@@ -195,6 +196,8 @@ typedef struct Runtime {
   FreshCoroutine *fresh;  /* coroutines not yet started: the GC warns about
                              the ones that die never awaited */
   size_t nfresh, freshcap;
+  char **warned;          /* "file:line:name" of each never-awaited warning given */
+  size_t nwarned, warnedcap;
 } Runtime;
 
 /* Remembers a new coroutine for the never-awaited warning, with the place

@@ -328,6 +328,8 @@ void vm_free(Vm *vm) {
   gc_free_all(vm);
   if (vm->rt) {
     free(vm->rt->fresh);
+    for (size_t i = 0; i < vm->rt->nwarned; i++) free(vm->rt->warned[i]);
+    free(vm->rt->warned);
     free(vm->rt);
   }
   strtable_free(vm);
