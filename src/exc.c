@@ -135,20 +135,41 @@ static Value attr_of(Vm *vm, Value e, ObjStr *name) {
   return NONE_VAL;
 }
 
+/* After this many identical entries in a row (same file, line and function:
+ * a runaway recursion) CPython prints one line counting the rest. */
+#define TB_RECURSIVE_CUTOFF 3
+
+static void print_repeated(StrBuf *sb, int count) {
+  int more = count - TB_RECURSIVE_CUTOFF;
+  if (more > 0)
+    sb_printf(sb, "  [Previous line repeated %d more time%s]\n", more, more > 1 ? "s" : "");
+}
+
 /* The "File ..." lines of e's traceback, most recent call last. */
 static void format_stack(Vm *vm, StrBuf *sb, Value e) {
   ObjInstance *in = AS_INSTANCE(e);
-  if (in->tb && in->tb->len) {
-    for (size_t i = in->tb->len; i >= 2; i -= 2) {
-      ObjCode *code = (ObjCode *)AS_OBJ(in->tb->items[i - 2]);
-      size_t pc = (size_t)AS_INT(in->tb->items[i - 1]);
-      int col, end_col;
-      int line = code_line_at(code, pc, &col, &end_col);
-      sb_printf(sb, "  File \"%s\", line %d, in %s\n", code->filename->chars, line,
-                code->name->chars);
-      print_source(vm, sb, code->filename, line, col, end_col, false);
+  if (!in->tb || !in->tb->len) return;
+  ObjCode *last_code = NULL;
+  int last_line = -1, count = 0;
+  for (size_t i = in->tb->len; i >= 2; i -= 2) {
+    ObjCode *code = (ObjCode *)AS_OBJ(in->tb->items[i - 2]);
+    size_t pc = (size_t)AS_INT(in->tb->items[i - 1]);
+    int col, end_col;
+    int line = code_line_at(code, pc, &col, &end_col);
+    bool same = last_code && line == last_line && str_eq(code->filename, last_code->filename) &&
+                str_eq(code->name, last_code->name);
+    if (!same) {
+      print_repeated(sb, count);
+      last_code = code;
+      last_line = line;
+      count = 0;
     }
+    if (++count > TB_RECURSIVE_CUTOFF) continue;
+    sb_printf(sb, "  File \"%s\", line %d, in %s\n", code->filename->chars, line,
+              code->name->chars);
+    print_source(vm, sb, code->filename, line, col, end_col, false);
   }
+  print_repeated(sb, count);
 }
 
 /* The last line(s): "Type: message" (a SyntaxError shows its source line). */
