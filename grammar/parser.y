@@ -517,20 +517,20 @@ atom(A) ::= TRUE(T). { A = pc_end(pc_tok(ctx, N_TRUE, T), T); }
 atom(A) ::= FALSE(T). { A = pc_end(pc_tok(ctx, N_FALSE, T), T); }
 atom(A) ::= ELLIPSIS(T). { A = pc_end(pc_tok(ctx, N_ELLIPSIS, T), T); }
 atom(A) ::= LPAREN(L) RPAREN(R). {
-  A = pc_end(pc_tok(ctx, N_TUPLE, L), R); A->flags |= NF_PAREN;
+  A = pc_paren(pc_end(pc_tok(ctx, N_TUPLE, L), R), L, R);
 }
 atom(A) ::= LPAREN(L) yield_expr(E) RPAREN(R). {
-  A = E; A->flags |= NF_PAREN; (void)L; (void)R;
+  A = pc_paren(E, L, R);
 }
 atom(A) ::= LPAREN(L) slist(S) RPAREN(R). {
-  A = pc_tuple(ctx, S, true, L); A->flags |= NF_PAREN;
+  A = pc_paren(pc_tuple(ctx, S, true, L), L, R);
   if (A->kind == N_TUPLE) { A->line = L->line; A->col = L->col; pc_end(A, R); }
 }
 atom(A) ::= LPAREN(L) slist(S) COMMA RPAREN(R). {
-  A = pc_end(pc_tuple(ctx, S, false, L), R); A->flags |= NF_PAREN;
+  A = pc_paren(pc_end(pc_tuple(ctx, S, false, L), R), L, R);
 }
 atom(A) ::= LPAREN(L) namedexpr(E) comp_for(C) RPAREN(R). {
-  A = pc_end(pc_tok(ctx, N_GENEXP, L), R); A->a = E; A->list = C; A->flags |= NF_PAREN;
+  A = pc_paren(pc_end(pc_tok(ctx, N_GENEXP, L), R), L, R); A->a = E; A->list = C;
 }
 atom(A) ::= LBRACK(L) RBRACK(R). { A = pc_end(pc_tok(ctx, N_LIST, L), R); }
 atom(A) ::= LBRACK(L) slist(S) RBRACK(R). { A = pc_end(pc_tok(ctx, N_LIST, L), R); A->list = S; }

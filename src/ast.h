@@ -140,6 +140,9 @@ struct Node {
   int line, col;      /* 1-based line and 1-based column (in characters) of the
                          node's first token */
   int end_line, end_col; /* position just after the node's last token */
+  int pline, pcol;    /* parenthesized (NF_PAREN): where its outermost '(' is, */
+  int pend_line, pend_col; /* and just after its ')': a node built around it
+                         spans those, as in CPython; 0 when not parenthesized */
   Node *a, *b, *c;    /* child nodes, meaning per kind */
   NodeList list;      /* a general list, meaning per kind */
   NodeList body;      /* statement block */

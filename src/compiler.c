@@ -610,7 +610,9 @@ static void compile_name_op(Compiler *c, const char *name, int kind) {
 static void set_pos(Compiler *c, const Node *n) {
   c->u->line = n->line;
   c->u->col = n->col;
-  c->u->end_col = (n->end_line == n->line && n->end_col > n->col) ? n->end_col : n->col + 1;
+  /* A node that goes on past its first line: "to the end of that line". */
+  c->u->end_col = n->end_line > n->line ? LINE_END_COL
+                  : n->end_col > n->col ? n->end_col : n->col + 1;
 }
 
 /* ---- expressions -------------------------------------------------------------------------- */

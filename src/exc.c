@@ -80,8 +80,68 @@ const char *vm_source_line(Vm *vm, ObjStr *filename, int line, size_t *len) {
   return p;
 }
 
+/* The byte offset of character [k] of UTF-8 text [s] ([len] bytes). */
+static size_t char_to_byte(const char *s, size_t len, size_t k) {
+  size_t i = 0;
+  for (; i < len && k > 0; k--)
+    for (i++; i < len && ((unsigned char)s[i] & 0xC0) == 0x80; i++) {}
+  return i;
+}
+
+static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\f'; }
+
+/* CPython 3.11 underlines a failing binary operation with ~ and its operator
+ * with ^ (`a + b` gives ~~^~~), and a failing subscript with ~ and its
+ * brackets with ^ (`xs[9]` gives ~~^^^): it parses the failing segment alone
+ * and, when it is one such expression, finds the ^ range the way this does
+ * (traceback.c, extract_anchors_from_expr). [seg] is that segment; the range
+ * comes back as character offsets in it. */
+static bool caret_anchors(const char *seg, size_t len, size_t *left, size_t *right) {
+  char *text = malloc(len + 1);
+  if (!text) return false;
+  memcpy(text, seg, len);
+  text[len] = '\0';
+  Arena arena;
+  arena_init(&arena);
+  ParseError err;
+  Node *m = parse_source(&arena, "<segment>", text, len, &err);
+  bool found = false;
+  size_t l = 0, r = 0;
+  if (m && m->body.len == 1 && m->body.items[0]->kind == N_EXPR_STMT) {
+    Node *e = m->body.items[0]->a;
+    if (e->kind == N_BINOP && e->a->end_line == 1 && e->b->line == 1) {
+      size_t from = char_to_byte(text, len, (size_t)e->a->end_col - 1);
+      size_t to = char_to_byte(text, len, (size_t)e->b->col - 1);
+      for (size_t i = from; i < to; i++) {
+        if (is_ws(text[i])) continue;
+        l = i;
+        r = i + 1;
+        if (i + 1 < to && !is_ws(text[i + 1])) r++;   /* a two-character operator */
+        found = true;
+        if (i + 1 < to && text[i] == ')') continue;   /* the left side's ')' */
+        break;
+      }
+    } else if (e->kind == N_SUBSCRIPT && e->a->end_line == 1 && e->b->end_line == 1) {
+      l = char_to_byte(text, len, (size_t)e->a->end_col - 1);
+      r = char_to_byte(text, len, (size_t)e->b->end_col - 1) + 1;
+      while (l < len && text[l] != '[') l++;
+      while (r < len && text[r] != ']') r++;
+      if (r < len) r++;
+      found = true;
+    }
+  }
+  if (found) {
+    *left = utf8_count(text, l < len ? l : len);
+    *right = utf8_count(text, r < len ? r : len);
+  }
+  arena_free(&arena);
+  free(text);
+  return found;
+}
+
 /* Prints "    <stripped line>" and, when [col..end_col) does not cover the
- * whole stripped line, a row of carets under it. */
+ * whole stripped line, a row of carets under it (with CPython's ~ and ^ for
+ * a failing operator or subscript, see caret_anchors). */
 static void print_source(Vm *vm, StrBuf *sb, ObjStr *file, int line, int col, int end_col,
                          bool always_caret) {
   size_t len;
@@ -103,10 +163,18 @@ static void print_source(Vm *vm, StrBuf *sb, ObjStr *file, int line, int col, in
   if (c0 < 0) c0 = 0;
   if (c1 > line_chars && !always_caret) c1 = line_chars;
   if (c1 <= c0) c1 = c0 + 1;
-  if (!always_caret && c0 == 0 && c1 >= line_chars) return;
+  size_t left = 0, right = 0;
+  bool anchors = false;
+  if (!always_caret && end_col != LINE_END_COL && c1 <= line_chars) {
+    size_t from = char_to_byte(s + lead, len - lead, (size_t)c0);
+    size_t to = char_to_byte(s + lead, len - lead, (size_t)c1);
+    anchors = caret_anchors(s + lead + from, to - from, &left, &right);
+  }
+  if (!always_caret && !anchors && c0 == 0 && c1 >= line_chars) return;
   sb_puts(sb, "    ");
   sb_fill(sb, ' ', (size_t)c0);
-  sb_fill(sb, '^', (size_t)(c1 - c0));
+  for (int i = 0; i < c1 - c0; i++)
+    sb_putc(sb, !anchors || ((size_t)i >= left && (size_t)i < right) ? '^' : '~');
   sb_putc(sb, '\n');
 }
 

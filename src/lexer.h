@@ -106,6 +106,8 @@ Node *pc_at(ParseCtx *ctx, NodeKind kind, const Node *n);
 Node *pc_end(Node *n, const Token *t);
 /* Sets [n]'s end position to the end of node [m]; returns n. */
 Node *pc_endn(Node *n, const Node *m);
+/* Marks [n] as written in parentheses from token [l] to token [r]. */
+Node *pc_paren(Node *n, const Token *l, const Token *r);
 /* A NodeList holding just [n]. */
 NodeList pc_one(ParseCtx *ctx, Node *n);
 /* Appends every element of [src] to [dst]. */

@@ -183,7 +183,9 @@ typedef struct {
 } ExcEntry;
 
 /* One line-table entry: instructions from [pc] up to the next entry's pc come
- * from [line]:[col] (1-based) to [end_col]. */
+ * from [line]:[col] (1-based) to [end_col], which is LINE_END_COL when the
+ * expression goes on to later lines (a traceback underlines to the line's end). */
+#define LINE_END_COL 32767
 typedef struct {
   uint32_t pc;
   int32_t line;

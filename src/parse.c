@@ -63,10 +63,24 @@ Node *pc_tok(ParseCtx *ctx, NodeKind kind, const Token *t)
   return n;
 }
 
+/* Where [m] starts and ends as part of a larger node: around its parentheses. */
+static int outer_line(const Node *m) { return m->pline ? m->pline : m->line; }
+static int outer_col(const Node *m) { return m->pline ? m->pcol : m->col; }
+
 Node *pc_at(ParseCtx *ctx, NodeKind kind, const Node *m)
 {
-  Node *n = ast_new(ctx->arena, kind, m->line, m->col);
+  Node *n = ast_new(ctx->arena, kind, outer_line(m), outer_col(m));
   pc_endn(n, m);
+  return n;
+}
+
+Node *pc_paren(Node *n, const Token *l, const Token *r)
+{
+  n->flags |= NF_PAREN;
+  n->pline = l->line;
+  n->pcol = l->col;
+  n->pend_line = r->end_line;
+  n->pend_col = r->end_col;
   return n;
 }
 
@@ -80,8 +94,8 @@ Node *pc_end(Node *n, const Token *t)
 Node *pc_endn(Node *n, const Node *m)
 {
   if (m) {
-    n->end_line = m->end_line;
-    n->end_col = m->end_col;
+    n->end_line = m->pline ? m->pend_line : m->end_line;
+    n->end_col = m->pline ? m->pend_col : m->end_col;
   }
   return n;
 }
