@@ -229,10 +229,12 @@ static bool scan_string(Lexer *lx, const char *s, const char *q, Token *t)
   const char *p = q + (triple ? 3 : 1);
   for (;;) {
     if (p >= lx->end) {
+      /* CPython counts the last line of the file: a final newline does not
+       * start another one. */
+      int last = lx->line > line && p > lx->src && p[-1] == '\n' ? lx->line - 1 : lx->line;
       if (triple)
         return failf(lx, line, col, col + 1,
-                     "unterminated triple-quoted string literal (detected at line %d)",
-                     lx->line);
+                     "unterminated triple-quoted string literal (detected at line %d)", last);
       return failf(lx, line, col, col + 1,
                    "unterminated string literal (detected at line %d)", lx->line);
     }

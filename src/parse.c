@@ -21,6 +21,7 @@ void pc_syntax_error(ParseCtx *ctx, int type, Token *t);
 typedef struct {
   Lexer *lx;
   ParseError lexerr;   /* a lexer error waiting behind the queued tokens */
+  bool lex_failed_reported; /* the parse failed on that lexer error itself */
   Token **hist;        /* every token fed so far */
   int nhist, caphist;
   Token **queue;       /* lexed but not yet fed (lookahead) */
@@ -980,6 +981,7 @@ static void lex_more(ParseCtx *ctx, Driver *d)
   } else if (!lex_next(d->lx, t)) {
     d->lex_failed = true;
     t->type = -1;
+    t->line = t->end_line = d->lx->line;   /* where the lexer stopped */
   }
   if (d->qhead > 0 && d->qhead == d->qlen) d->qhead = d->qlen = 0;
   push_tok(&d->queue, &d->qlen, &d->capq, t);
@@ -1082,6 +1084,31 @@ void pc_syntax_error(ParseCtx *ctx, int type, Token *t)
 }
 
 /* Runs the parser over [lx] with [start] selecting the grammar's entry. */
+/* After the parser gave up on token [failed], CPython tokenizes the rest of
+ * the file, and an error the tokenizer finds there wins over the parser's
+ * (pegen's _PyPegen_tokenize_full_source_to_check_for_errors): an
+ * unterminated string, an unmatched ')', a bad number... An unclosed bracket
+ * wins only when it was opened on a line before the furthest token the parser
+ * looked at: [failed], or the token after it when the parser read an
+ * expression from [failed] on (a missing comma). Indentation errors do not win. */
+static void check_rest_of_source(ParseCtx *ctx, Driver *d, const Token *failed)
+{
+  int furthest = ctx->err->line;
+  if (failed && failed->line > furthest) furthest = failed->line;
+  if (strstr(ctx->err->message, "Perhaps you forgot a comma") && peek(ctx, d, 0)->line > furthest)
+    furthest = peek(ctx, d, 0)->line;
+  for (int i = 0;; i++) {
+    Token *t = peek(ctx, d, i);
+    if (t->type == 0) return;
+    if (t->type > 0) continue;
+    const ParseError *e = &d->lexerr;
+    if (strcmp(e->kind, "SyntaxError") != 0 || strcmp(e->message, "invalid syntax") == 0) return;
+    if (strstr(e->message, "was never closed") && furthest <= e->line) return;
+    *ctx->err = *e;
+    return;
+  }
+}
+
 static Node *run_parser(ParseCtx *ctx, Lexer *lx, int start)
 {
   Driver d;
@@ -1106,6 +1133,7 @@ static Node *run_parser(ParseCtx *ctx, Lexer *lx, int start)
       if (!ctx->failed) {
         *ctx->err = d.lexerr;
         ctx->failed = true;
+        d.lex_failed_reported = true;
       }
       break;
     }
@@ -1124,6 +1152,8 @@ static Node *run_parser(ParseCtx *ctx, Lexer *lx, int start)
     }
     if (t->type == 0) break;
   }
+  if (ctx->failed && start == TK_FILE_START && !d.lex_failed_reported)
+    check_rest_of_source(ctx, &d, d.nhist ? d.hist[d.nhist - 1] : NULL);
   AsoParseFree(p, free);
   free(d.hist);
   free(d.queue);
