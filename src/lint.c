@@ -1,6 +1,8 @@
 /* lint.c: `aso --check`, the starvation lint. Walks the AST (ast.h) of a parsed
  * module, without compiling it, and warns about every `while` loop in an `async def`
- * that can go round without reaching an await, since only an await lets another task run.
+ * that can go round without reaching an await, since only an await lets another task
+ * run, and about every coroutine made and dropped without an await (`asyncio.sleep(0)`
+ * without `await` neither sleeps nor yields).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -248,11 +250,14 @@ typedef struct {
   const char *src;
   FILE *out;
   int count;
+  const Node *module;     /* for the module's own async defs */
+  const Node *cls;        /* the class whose body is being walked, or NULL */
 } Lint;
 
-static void report(Lint *L, const Node *w) {
-  fprintf(L->out, "%s:%d:%d: warning: this loop never awaits; while it runs no other task can\n",
-          L->filename, w->line, w->col);
+/* Prints "FILE:LINE:COL: warning: [message]", the source line of [w] and a
+ * ^~~~~ under its first column. */
+static void report_at(Lint *L, const Node *w, const char *message) {
+  fprintf(L->out, "%s:%d:%d: warning: %s\n", L->filename, w->line, w->col, message);
   const char *p = L->src;
   for (int line = 1; line < w->line && *p; p++)
     if (*p == '\n') line++;
@@ -270,6 +275,62 @@ static void report(Lint *L, const Node *w) {
   }
   fputs("^~~~~\n", L->out);
   L->count++;
+}
+
+static void report(Lint *L, const Node *w) {
+  report_at(L, w, "this loop never awaits; while it runs no other task can");
+}
+
+/* ---- coroutines made and dropped ---------------------------------------------
+ * `asyncio.sleep(0)` alone on a line makes a coroutine and drops it: nothing
+ * runs, nothing yields (Python warns "coroutine 'sleep' was never awaited" when
+ * it is collected). The lint knows asyncio's coroutine functions and the
+ * module's own async defs, and a class's async methods called on self. */
+
+static const char *const asyncio_coroutines[] = {"sleep", "wait_for", "wait", "to_thread", NULL};
+
+static bool is_asyncio_coroutine(const char *name) {
+  for (int i = 0; asyncio_coroutines[i]; i++)
+    if (strcmp(name, asyncio_coroutines[i]) == 0) return true;
+  return false;
+}
+
+/* When [name] is bound in [body] to an async def or to one of asyncio's
+ * coroutine functions (from asyncio import sleep), that function's own name. */
+static const char *coroutine_named(const NodeList *body, const char *name) {
+  for (int i = 0; i < body->len; i++) {
+    const Node *s = body->items[i];
+    if (s->kind == N_FUNCDEF && (s->flags & NF_ASYNC) && strcmp(s->str, name) == 0) return s->str;
+    if (s->kind == N_IMPORTFROM && s->str && strcmp(s->str, "asyncio") == 0) {
+      for (int k = 0; k < s->list.len; k++) {
+        const Node *al = s->list.items[k];
+        const char *bound = al->str2 ? al->str2 : al->str;
+        if (strcmp(bound, name) == 0 && is_asyncio_coroutine(al->str)) return al->str;
+      }
+    }
+  }
+  return NULL;
+}
+
+/* The coroutine function a call statement calls, or NULL when not known to be one. */
+static const char *called_coroutine(const Lint *L, const Node *call) {
+  const Node *f = call->a;
+  if (f->kind == N_NAME) return coroutine_named(&L->module->body, f->str);
+  if (f->kind == N_ATTRIBUTE && f->a->kind == N_NAME) {
+    if (strcmp(f->a->str, "asyncio") == 0 && is_asyncio_coroutine(f->str)) return f->str;
+    if (L->cls && strcmp(f->a->str, "self") == 0) return coroutine_named(&L->cls->body, f->str);
+  }
+  return NULL;
+}
+
+static void check_dropped_coroutine(Lint *L, const Node *s) {
+  if (s->kind != N_EXPR_STMT || !s->a || s->a->kind != N_CALL) return;
+  const char *name = called_coroutine(L, s->a);
+  if (!name) return;
+  char message[200];
+  snprintf(message, sizeof message,
+           "coroutine '%.60s' is made but not awaited, so it never runs (add 'await')", name);
+  report_at(L, s->a, message);
 }
 
 static void walk_block(Lint *L, const NodeList *body, bool in_async);
@@ -296,10 +357,15 @@ static void walk_stmt(Lint *L, const Node *s, bool in_async) {
   case N_FUNCDEF:
     walk_block(L, &s->body, (s->flags & NF_ASYNC) != 0);
     break;
-  case N_CLASSDEF:
+  case N_CLASSDEF: {
+    const Node *outer = L->cls;
+    L->cls = s;
     walk_block(L, &s->body, false);
+    L->cls = outer;
     break;
+  }
   default:
+    check_dropped_coroutine(L, s);
     break;
   }
 }
@@ -309,7 +375,7 @@ static void walk_block(Lint *L, const NodeList *body, bool in_async) {
 }
 
 int lint_check(const char *filename, const char *src, Node *module, FILE *out) {
-  Lint L = {filename, src, out, 0};
+  Lint L = {filename, src, out, 0, module, NULL};
   if (module) walk_block(&L, &module->body, false);
   return L.count;
 }

@@ -17,8 +17,13 @@
  *   <the source line holding the `while`, verbatim>
  *   <spaces (tabs where the source line has tabs) up to COL, then ^~~~~>
  * LINE and COL (1-based, COL in characters) are those of the `while` keyword;
- * FILE is [filename] as given. [src] is the NUL-terminated source [module] was
- * parsed from. Returns the number of warnings. */
+ * FILE is [filename] as given. Also warns, in the same form, about every
+ * expression statement that calls a coroutine function without awaiting it
+ * (asyncio.sleep/wait_for/wait/to_thread, the module's own async defs, and a
+ * class's async methods called on self): "coroutine 'NAME' is made but not
+ * awaited, so it never runs (add 'await')", the caret under the call.
+ * [src] is the NUL-terminated source [module] was parsed from. Returns the
+ * number of warnings. */
 int lint_check(const char *filename, const char *src, Node *module, FILE *out);
 
 #endif

@@ -34,6 +34,7 @@ static void usage(FILE *f) {
         "  --dis        print the bytecode of every function instead of running\n"
         "  --check      compile without running; warn about every loop in an async def\n"
         "               that can go round without reaching an await (it starves others)\n"
+        "               and about coroutines called without await (they never run)\n"
         "  --max-steps N  stop after N instructions (exit status 3), naming the task and\n"
         "               line that was running: a safe way to run a starving program\n"
         "  --trace      one line per scheduling event on stderr (see src/trace.h)\n"
