@@ -462,6 +462,55 @@ static void test_empty_and_count(void **state) {
   free(buf);
 }
 
+/* Coroutines made and dropped: only call statements, only names known to be
+ * coroutine functions, awaited or passed on calls are fine. */
+static void test_dropped_coroutines(void **state) {
+  (void)state;
+  WARNS("import asyncio\n"
+        "asyncio.sleep(1)\n"                   /* 2: at module level too */
+        "asyncio.wait_for(x, 1)\n"             /* 3 */
+        "asyncio.gather(a, b)\n"               /* a future, scheduled: fine */
+        "asyncio.create_task(asyncio.sleep(1))\n"
+        "x = asyncio.sleep(1)\n"               /* kept: may be awaited later */
+        "print(asyncio.sleep(1))\n",
+        2, 3);
+  WARNS("async def f():\n"
+        "    pass\n"
+        "def g():\n"
+        "    pass\n"
+        "f()\n"                                /* 5 */
+        "g()\n"
+        "async def h():\n"
+        "    await f()\n"
+        "    f()\n"                            /* 9 */
+        "    return f()\n",
+        5, 9);
+  WARNS("from asyncio import sleep as nap, gather\n"
+        "nap(1)\n"                             /* 2 */
+        "gather()\n"
+        "sleep(1)\n",                          /* a different sleep: not imported */
+        2);
+  WARNS("class C:\n"
+        "    async def step(self):\n"
+        "        pass\n"
+        "    def plain(self):\n"
+        "        pass\n"
+        "    async def run(self):\n"
+        "        self.step()\n"                /* 7 */
+        "        self.plain()\n"
+        "        other.step()\n"               /* not self: unknown */
+        "        await self.step()\n",
+        7);
+  char *text;
+  assert_int_equal(lint("import asyncio\nasync def f():\n    asyncio.sleep(0)\n", &text), 1);
+  assert_string_equal(text,
+                      "t.aso:3:5: warning: coroutine 'sleep' is made but not awaited, so it "
+                      "never runs (add 'await')\n"
+                      "    asyncio.sleep(0)\n"
+                      "    ^~~~~\n");
+  free(text);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_format),
@@ -474,6 +523,7 @@ int main(void) {
     cmocka_unit_test(test_try),
     cmocka_unit_test(test_nested_loops),
     cmocka_unit_test(test_empty_and_count),
+    cmocka_unit_test(test_dropped_coroutines),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
