@@ -3,6 +3,7 @@
  * Exit status follows python3: 0, 1 for an uncaught exception or a syntax
  * error, the code of sys.exit(), 2 for bad usage.
  */
+#include <errno.h>
 #include <libgen.h>
 #include <locale.h>
 #include <signal.h>
@@ -104,6 +105,21 @@ static void on_sigint(int sig) {
   aso_sigint = 1;
 }
 
+/* [path] made absolute the way python3 does it for the script it runs: the
+ * working directory, a slash, then the path as given (no ".." folded away).
+ * NULL for "<stdin>" and "-c" code, or when the directory is unknown. */
+static char *absolute_path(const char *path) {
+  if (path[0] == '/') return strdup(path);
+  if (path[0] == '<') return NULL;
+  char cwd[4096];
+  if (!getcwd(cwd, sizeof cwd)) return NULL;
+  size_t n = strlen(cwd) + 1 + strlen(path) + 1;
+  char *abs = malloc(n);
+  if (!abs) return NULL;
+  snprintf(abs, n, "%s%s%s", cwd, strcmp(cwd, "/") == 0 ? "" : "/", path);
+  return abs;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "test") == 0) return testrun_main(argc - 2, argv + 2);
   bool dis = false, check = false, debug = false, trace = false, tl_text = false;
@@ -164,8 +180,11 @@ int main(int argc, char **argv) {
     filename = argv[i];
     src = aso_read_file(filename, &len);
     if (!src) {
-      fprintf(stderr, "aso: can't open file '%s': ", filename);
-      perror(NULL);
+      int e = errno;
+      char *abs = absolute_path(filename);
+      fprintf(stderr, "aso: can't open file '%s': [Errno %d] %s\n", abs ? abs : filename, e,
+              strerror(e));
+      free(abs);
       return 2;
     }
   } else if (i < argc) {
@@ -223,19 +242,25 @@ int main(int argc, char **argv) {
     status = compile_only(vm, filename, src, len, dis);
   } else {
     trace_install(vm, trace ? stderr : NULL, tl_text, tl_html);
-    vm->main_filename = filename;
+    /* Like python3, name the script by its absolute path (in tracebacks,
+     * reprs and __file__; sys.argv[0] stays as given). */
+    char *abs = absolute_path(filename);
+    vm->main_filename = abs ? abs : filename;
     vm->main_src = src;
     vm->main_len = len;
-    ObjModule *m = vm_run_source(vm, "__main__", filename, src, len);
+    ObjModule *m = vm_run_source(vm, "__main__", vm->main_filename, src, len);
     if (!m) status = exit_status(vm);
     /* Executor jobs still running finish first, as in Python; after Ctrl-C
      * they are stopped. */
     workers_finish(vm, status == 130);
     runtime_report_at_exit(vm);
     if (!trace_finish(vm, stderr) && !status) status = 1;
+    vm_free(vm);
+    vm = NULL;
+    free(abs);
   }
   fflush(stdout);
   free(src);
-  vm_free(vm);
+  if (vm) vm_free(vm);
   return status;
 }

@@ -266,6 +266,21 @@ static int cmp_line(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+void testrun_strip_all(StrBuf *text, const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || !text->data) return;
+  size_t w = 0;
+  for (size_t r = 0; r < text->len;) {
+    if (r + n <= text->len && memcmp(text->data + r, s, n) == 0) {
+      r += n;
+      continue;
+    }
+    text->data[w++] = text->data[r++];
+  }
+  text->len = w;
+  text->data[w] = '\0';
+}
+
 void testrun_sort_lines(StrBuf *text) {
   size_t n = 0, cap = 16;
   char **lines = xrealloc(NULL, cap * sizeof(char *));
@@ -588,6 +603,12 @@ static void job_judge(Job *j, double timeout) {
   StrBuf why, detail;
   sb_init(&why);
   sb_init(&detail);
+  char cwd[PATH_MAX + 1];
+  if (getcwd(cwd, sizeof cwd - 1)) {
+    strcat(cwd, "/");
+    testrun_strip_all(&j->out, cwd);
+    testrun_strip_all(&j->err, cwd);
+  }
   bool stderr_shown = false;
   TestSpec *sp = &j->spec;
   if (j->timed_out) {

@@ -43,6 +43,11 @@ void testrun_parse_spec(TestSpec *spec, const char *src, size_t len,
 /* Sorts the lines of [text] (each ends with a newline afterwards). */
 void testrun_sort_lines(StrBuf *text);
 
+/* Deletes every occurrence of [s] from [text]. The runner deletes "CWD/" from
+ * what a test prints: aso, like python3, names the script by its absolute
+ * path, and expectations are written relative to the working directory. */
+void testrun_strip_all(StrBuf *text, const char *s);
+
 /* Frees everything testrun_parse_spec allocated. */
 void testrun_spec_free(TestSpec *spec);
 

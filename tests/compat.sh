@@ -31,6 +31,11 @@ directives() {    # directives NAME FILE: prints the text of every NAME directiv
     { sub(/\r$/, ""); if (kind($0) == want) print text }' "$2"
 }
 
+strip_cwd() {      # deletes "$PWD/" wherever it occurs
+  LC_ALL=C awk -v p="$(pwd)/" '{ out = ""; while ((i = index($0, p)) > 0) {
+      out = out substr($0, 1, i - 1); $0 = substr($0, i + length(p)) }
+    print out $0 }'
+}
 check_one() {
   num=$1 f=$2
   res="$COMPAT_RES/$num" work="$COMPAT_RES/$num.d"
@@ -49,8 +54,12 @@ check_one() {
   fi
 
   timeout -k 5 "${ASO_TEST_TIMEOUT:-30}" "$PYTHON" "$f" < "$work/stdin" \
-    > "$work/out" 2> "$work/err"
+    > "$work/out.raw" 2> "$work/err.raw"
   code=$?
+  # python names the script by its absolute path; expectations are written
+  # relative to the working directory (src/testrun.c strips the same prefix)
+  strip_cwd < "$work/out.raw" > "$work/out"
+  strip_cwd < "$work/err.raw" > "$work/err"
 
   {
     why=""

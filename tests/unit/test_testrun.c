@@ -85,6 +85,26 @@ static void test_diff(void **state) {
   sb_free(&r);
 }
 
+/* The runner's path normalization: every occurrence goes, nothing else. */
+static void test_strip_all(void **state) {
+  (void)state;
+  StrBuf b;
+  sb_init(&b);
+  sb_puts(&b, "File \"/w/d/x.aso\", line 3\n/w/d//w/d/y /w/dz /w/d/");
+  testrun_strip_all(&b, "/w/d/");
+  assert_string_equal(b.data, "File \"x.aso\", line 3\ny /w/dz ");
+  assert_int_equal(b.len, strlen(b.data));
+  testrun_strip_all(&b, "");
+  assert_string_equal(b.data, "File \"x.aso\", line 3\ny /w/dz ");
+  testrun_strip_all(&b, "no such text at all, longer than the buffer itself is");
+  assert_int_equal(b.len, strlen("File \"x.aso\", line 3\ny /w/dz "));
+  sb_free(&b);
+  StrBuf empty;
+  sb_init(&empty);
+  testrun_strip_all(&empty, "/w/");
+  assert_int_equal(empty.len, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_expect_lines),
@@ -92,6 +112,7 @@ int main(void) {
     cmocka_unit_test(test_other_directives),
     cmocka_unit_test(test_expect_exit),
     cmocka_unit_test(test_diff),
+    cmocka_unit_test(test_strip_all),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
