@@ -306,6 +306,51 @@ static Value bi_repr(Vm *vm, int argc, Value *argv, ObjTuple *kwnames) {
   return s ? OBJ_VAL(s) : ERR_VAL;
 }
 
+static Value bi_ascii(Vm *vm, int argc, Value *argv, ObjTuple *kwnames) {
+  if (!bi_exactly_one(vm, "ascii", argc, kwnames)) return ERR_VAL;
+  ObjStr *s = value_ascii(vm, argv[0]);
+  return s ? OBJ_VAL(s) : ERR_VAL;
+}
+
+/* aiter(obj): obj.__aiter__(), which must be an async iterator. */
+static Value bi_aiter(Vm *vm, int argc, Value *argv, ObjTuple *kwnames) {
+  if (!bi_exactly_one(vm, "aiter", argc, kwnames)) return ERR_VAL;
+  Value it = vm_call_method(vm, argv[0], str_intern(vm, "__aiter__", 9), 0, NULL);
+  if (IS_UNDEF(it))
+    return vm_raise(vm, EXC_TypeError, "'%s' object is not an async iterable",
+                    vm_type_name(vm, argv[0]));
+  if (IS_ERR(it)) return it;
+  Value probe;
+  if (!class_lookup(vm_class_of(vm, it), str_intern(vm, "__anext__", 9), &probe))
+    return vm_raise(vm, EXC_TypeError, "aiter() returned not an async iterator of type '%s'",
+                    vm_type_name(vm, it));
+  return it;
+}
+
+/* anext(aiterator[, default]): aiterator.__anext__(), called at once; with a
+ * default, wrapped so that the end of the iteration gives the default. */
+static Value bi_anext(Vm *vm, int argc, Value *argv, ObjTuple *kwnames) {
+  if (kwnames && kwnames->len)
+    return vm_raise(vm, EXC_TypeError, "anext() takes no keyword arguments");
+  if (argc < 1 || argc > 2)
+    return vm_raise(vm, EXC_TypeError, "anext expected at least 1 argument, got %d", argc);
+  ObjStr *name = str_intern(vm, "__anext__", 9);
+  Value probe;
+  if (!class_lookup(vm_class_of(vm, argv[0]), name, &probe))
+    return vm_raise(vm, EXC_TypeError, "'%s' object is not an async iterator",
+                    vm_type_name(vm, argv[0]));
+  Value aw = vm_call_method(vm, argv[0], name, 0, NULL);
+  if (IS_ERR(aw) || argc == 1) return aw;
+  vm_push_root(vm, aw);
+  ObjModule *m = vm_import(vm, str_intern(vm, "_aso_builtins", 13));
+  Value fn = UNDEF_VAL;
+  if (m) dict_get_str(m->dict, str_intern(vm, "anext_default", 13), &fn);
+  Value args[2] = {aw, argv[1]};
+  Value r = m ? vm_call(vm, fn, 2, args, NULL) : ERR_VAL;
+  vm_pop_root(vm, 1);
+  return r;
+}
+
 static Value bi_hash(Vm *vm, int argc, Value *argv, ObjTuple *kwnames) {
   if (!bi_exactly_one(vm, "hash", argc, kwnames)) return ERR_VAL;
   uint64_t h;
@@ -875,7 +920,8 @@ void builtins_init(Vm *vm) {
     {"bin", bi_bin}, {"oct", bi_oct}, {"hash", bi_hash}, {"id", bi_id},
     {"iter", bi_iter}, {"next", bi_next}, {"getattr", bi_getattr},
     {"setattr", bi_setattr}, {"hasattr", bi_hasattr}, {"delattr", bi_delattr},
-    {"dir", bi_dir}, {"format", bi_format},
+    {"dir", bi_dir}, {"format", bi_format}, {"ascii", bi_ascii}, {"aiter", bi_aiter},
+    {"anext", bi_anext},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     vm_define_native(vm, vm->builtins, fns[i].name, fns[i].fn);
