@@ -103,6 +103,7 @@ static void test_strip_all(void **state) {
   sb_init(&empty);
   testrun_strip_all(&empty, "/w/");
   assert_int_equal(empty.len, 0);
+  sb_free(&empty);
 }
 
 int main(void) {
