@@ -1652,10 +1652,16 @@ void runtime_track_coroutine(Vm *vm, ObjGenerator *g, ObjFunction *origin_fn, ui
 
 const char *vm_source_line(Vm *vm, ObjStr *filename, int line, size_t *len);
 
-static void warn_never_awaited(Vm *vm, const FreshCoroutine *fc) {
+/* Python's "coroutine ... was never awaited", given when the coroutine dies.
+ * One still alive when the program ends dies in CPython's finalization, where
+ * no frame runs: the warning then says "sys:1" and shows no source. */
+static void warn_never_awaited(Vm *vm, const FreshCoroutine *fc, bool at_exit) {
   const char *file = "?";
   int line = 0;
-  if (fc->origin_fn) {
+  if (at_exit) {
+    file = "sys";
+    line = 1;
+  } else if (fc->origin_fn) {
     ObjCode *c = fc->origin_fn->code;
     file = c->filename->chars;
     line = code_line_at(c, fc->origin_pc > 0 ? fc->origin_pc - 1 : 0, NULL, NULL);
@@ -1677,6 +1683,7 @@ static void warn_never_awaited(Vm *vm, const FreshCoroutine *fc) {
   fflush(vm->out);
   fprintf(vm->err, "%s:%d: RuntimeWarning: coroutine '%s' was never awaited\n", file, line,
           fc->g->fn->qualname->chars);
+  if (at_exit) return;
   if (fc->origin_fn) {
     size_t len;
     const char *src = vm_source_line(vm, fc->origin_fn->code->filename, line, &len);
@@ -1698,7 +1705,7 @@ void runtime_check_fresh_coroutines(Vm *vm, bool all) {
     bool fresh = g->state == GEN_CREATED && !g->awaited;
     if (!fresh) continue;
     if (all || !g->fiber.obj.marked) {
-      warn_never_awaited(vm, &rt->fresh[i]);
+      warn_never_awaited(vm, &rt->fresh[i], all);
       continue;
     }
     rt->fresh[k++] = rt->fresh[i];
@@ -1717,6 +1724,9 @@ void runtime_report_at_exit(Vm *vm) {
   Runtime *rt = vm->rt;
   if (!rt) return;
   fflush(vm->out);
+  /* Coroutines that are already garbage die now, with their warning's place;
+   * the ones still reachable die in finalization (sys:1). */
+  if (rt->nfresh) gc_collect(vm);
   vm->gc_disabled++;
   ObjList *fl = rt->finished_unretrieved;
   for (size_t i = 0; i < fl->len; i++) {
