@@ -66,6 +66,7 @@ typedef struct {
   int extra;           /* FB_HANDLER: 1 when the exception is still on the stack */
   const char *name;    /* FB_HANDLER: `except E as name` to clear when leaving */
   NodeList *final_list;
+  const Node *stmt;    /* FB_WITH: the with statement (where __exit__ is called) */
 } FBlock;
 
 typedef struct {
@@ -441,6 +442,8 @@ static void compile_stmts(Compiler *c, NodeList *body);
 static void compile_expr(Compiler *c, Node *n);
 static void compile_store(Compiler *c, Node *t);
 static void compile_name_op(Compiler *c, const char *name, int kind /*0 load 1 store 2 del*/);
+static void set_pos(Compiler *c, const Node *n);
+static void set_stmt_pos(Compiler *c, const Node *n);
 
 /* Emits the code that leaves fblocks[from..nfblocks) (innermost first) on the
  * way to a break/continue/return. [keep_top] is true when a return value sits
@@ -461,7 +464,11 @@ static void unwind_blocks(Compiler *c, int from, bool keep_top, bool for_loop_ex
       break;
     case FB_TRY:
       break;
-    case FB_WITH:
+    case FB_WITH: {
+      /* __exit__ is called at the with statement, as in CPython (a traceback
+       * through it shows the `with` line). */
+      int line = u->line, col = u->col, end_col = u->end_col;
+      set_stmt_pos(c, fb->stmt);
       if (keep_top) emit(c, OP_ROT_TWO);
       emit(c, OP_WITH_EXIT);
       if (fb->extra) {  /* async with: await __aexit__(None, None, None) */
@@ -470,7 +477,11 @@ static void unwind_blocks(Compiler *c, int from, bool keep_top, bool for_loop_ex
         emit(c, OP_YIELD_FROM);
         emit(c, OP_POP_TOP);
       }
+      u->line = line;
+      u->col = col;
+      u->end_col = end_col;
       break;
+    }
     case FB_HANDLER:
       if (fb->extra) {
         if (keep_top) emit(c, OP_ROT_TWO);
@@ -613,6 +624,13 @@ static void set_pos(Compiler *c, const Node *n) {
   /* A node that goes on past its first line: "to the end of that line". */
   c->u->end_col = n->end_line > n->line ? LINE_END_COL
                   : n->end_col > n->col ? n->end_col : n->col + 1;
+}
+
+/* A compound statement as a whole: it goes on past its first line. */
+static void set_stmt_pos(Compiler *c, const Node *n) {
+  c->u->line = n->line;
+  c->u->col = n->col;
+  c->u->end_col = LINE_END_COL;
 }
 
 /* ---- expressions -------------------------------------------------------------------------- */
@@ -1595,13 +1613,14 @@ static void compile_with(Compiler *c, Node *n, int item) {
   }
   FBlock *fb = fblock_push(c, FB_WITH);
   fb->extra = is_async;
+  fb->stmt = n;
   fb->region = region_push(c, handler, base + 1);
   if (it->b) compile_store(c, it->b);
   else emit(c, OP_POP_TOP);
   compile_with(c, n, item + 1);
   region_pop(c, fb->region);
   fblock_pop(c);
-  set_pos(c, it);
+  set_stmt_pos(c, n);   /* both exits are at the with statement, as in CPython */
   emit(c, OP_WITH_EXIT);
   if (is_async) {
     emit(c, OP_GET_AWAITABLE);
