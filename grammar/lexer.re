@@ -521,16 +521,9 @@ static bool line_start(Lexer *lx, bool *indent, Token *t)
   }
   int top = lx->indent[lx->nindent - 1], atop = lx->alt_indent[lx->nindent - 1];
   if (lx->expect_block && col <= top) {
-    Token nt;
-    const char *save = lx->cur;
-    int sl = lx->line;
-    const char *sls = lx->line_start;
-    int ncol = col_of(lx, lx->cur), nend = ncol + 1;
-    if (scan(lx, &nt) && nt.end_line == nt.line) nend = nt.end_col;
-    lx->cur = save;
-    lx->line = sl;
-    lx->line_start = sls;
-    return block_error(lx, lx->line, ncol, nend);
+    /* CPython puts one caret at the first token of the unindented line. */
+    int ncol = col_of(lx, lx->cur);
+    return block_error(lx, lx->line, ncol, ncol + 1);
   }
   lx->expect_block = 0;
   if (col == top) {

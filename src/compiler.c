@@ -626,6 +626,24 @@ static void set_pos(Compiler *c, const Node *n) {
                   : n->end_col > n->col ? n->end_col : n->col + 1;
 }
 
+/* The comparison an assert's failure is reported at: the last one among
+ * the test and its `and`/`or`/`not` operands, or NULL. */
+static const Node *assert_comparison(const Node *e) {
+  if (!e) return NULL;
+  switch ((NodeKind)e->kind) {
+  case N_COMPARE:
+    return e;
+  case N_UNARYOP:
+    return e->op == UOP_NOT ? assert_comparison(e->a) : NULL;
+  case N_BOOLOP: {
+    const Node *right = assert_comparison(e->b);
+    return right ? right : assert_comparison(e->a);
+  }
+  default:
+    return NULL;
+  }
+}
+
 /* A compound statement as a whole: it goes on past its first line. */
 static void set_stmt_pos(Compiler *c, const Node *n) {
   c->u->line = n->line;
@@ -1335,7 +1353,7 @@ static void compile_for(Compiler *c, Node *n) {
   int head = new_label(c), orelse = new_label(c), exit = new_label(c);
   int base = c->u->depth;
   compile_expr(c, n->b);
-  set_pos(c, n);
+  set_stmt_pos(c, n);  /* getting and advancing the iterator: the whole `for`, as in CPython */
   if (n->flags & NF_ASYNC) {
     emit(c, OP_GET_AITER);
     /* async for: loop { try: x = await it.__anext__() except StopAsyncIteration: break } */
@@ -1831,6 +1849,12 @@ static void compile_stmt(Compiler *c, Node *n) {
       compile_expr(c, n->b);
       emit_arg(c, OP_CALL, 1);
     }
+    /* CPython's AssertionError points at the last comparison the test's
+     * and/or/not structure holds (`assert len(xs) > 0` underlines
+     * `len(xs) > 0`), else at the whole statement (no carets). */
+    const Node *cmp = assert_comparison(n->a);
+    if (cmp) set_pos(c, cmp);
+    else set_stmt_pos(c, n);
     emit_arg(c, OP_RAISE_VARARGS, 1);
     place(c, end);
     break;
