@@ -34,6 +34,7 @@ FutureExtra *future_extra(Vm *vm, ObjFuture *f) {
     f->extra = gc_realloc(vm, NULL, 0, sizeof(FutureExtra));
     memset(f->extra, 0, sizeof(FutureExtra));
     f->extra->cancel_msg = UNDEF_VAL;
+    f->extra->cancelled_exc = UNDEF_VAL;
   }
   return f->extra;
 }
@@ -156,8 +157,15 @@ static Value future_callback_at(const ObjFuture *f, size_t i) {
   return f->extra->callbacks->items[i];
 }
 
-/* CancelledError(msg) for a cancelled future. */
+/* The CancelledError a cancelled future raises: the one its task's coroutine
+ * raised (with that traceback), handed out once as CPython's
+ * _make_cancelled_error does, else a new CancelledError(msg). */
 static Value cancelled_error(Vm *vm, ObjFuture *f) {
+  if (f->extra && !IS_UNDEF(f->extra->cancelled_exc)) {
+    Value e = f->extra->cancelled_exc;
+    f->extra->cancelled_exc = UNDEF_VAL;
+    return e;
+  }
   ObjClass *ce = vm->exc_classes[EXC_CancelledError];
   Value msg = future_cancel_msg(f);
   if (IS_UNDEF(msg) || IS_NONE(msg)) return vm_new_exception(vm, ce, 0, NULL);
@@ -292,6 +300,7 @@ bool task_step(Vm *vm, ObjFuture *task, Value exc) {
       if (dict_get_str(AS_INSTANCE(e)->dict, vm->s_args, &args) && IS_TUPLE(args) &&
           AS_TUPLE(args)->len > 0)
         msg = AS_TUPLE(args)->items[0];
+      future_extra(vm, task)->cancelled_exc = e;
       future_cancel(vm, task, msg);
     } else if (cls && (class_is_subclass(cls, vm->exc_classes[EXC_KeyboardInterrupt]) ||
                        class_is_subclass(cls, vm->exc_classes[EXC_SystemExit]))) {

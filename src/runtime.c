@@ -1595,6 +1595,7 @@ void gc_runtime_blacken(Vm *vm, Obj *o) {
       gc_mark_obj(vm, (Obj *)f->extra->callbacks);
       gc_mark_obj(vm, (Obj *)f->extra->name);
       gc_mark_value(vm, f->extra->cancel_msg);
+      gc_mark_value(vm, f->extra->cancelled_exc);
       gc_mark_obj(vm, (Obj *)f->extra->children);
     }
     break;

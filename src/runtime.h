@@ -26,6 +26,9 @@ typedef struct {
   ObjList *callbacks;     /* the done-callbacks after the first, in registration order */
   ObjStr *name;           /* tasks: the name given, NULL for the default "Task-N" */
   Value cancel_msg;       /* cancel(msg) message, or UNDEF */
+  Value cancelled_exc;    /* tasks: the CancelledError their coroutine raised, handed
+                             out once (by result(), await...) as CPython's
+                             _make_cancelled_error does, with its traceback; or UNDEF */
   int32_t num_cancels;    /* tasks: cancel() requests (Task.cancelling()) */
   int32_t nfuts;          /* gather: distinct children */
   int32_t nfinished;      /* gather: children done so far */
