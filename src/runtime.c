@@ -519,6 +519,13 @@ static bool run_callback(Vm *vm, ObjHandle *h, Value cb, int argc, Value *argv) 
   sb_puts(&msg, "Exception in callback ");
   runtime_callback_source(vm, cb, argc, argv, &msg);
   handle_repr_into(vm, h, cb, argc, argv, &handle);
+  /* In CPython the callback runs inside Handle._run, so its traceback always
+   * has a frame; one raised by the call itself (a callback that is not
+   * callable) still gets the "Traceback" line. */
+  ObjInstance *in = IS_INSTANCE(e) ? AS_INSTANCE(e) : NULL;
+  if (in && !(in->tb && in->tb->len) && !in->cls->group) {
+    sb_puts(&handle, "\nTraceback (most recent call last):");
+  }
   loop_report(vm, msg.data, e, "handle", handle.data);
   vm_pop_root(vm, 1);
   sb_free(&msg);
