@@ -306,6 +306,29 @@ static Value bi_repr(Vm *vm, int argc, Value *argv, ObjTuple *kwnames) {
   return s ? OBJ_VAL(s) : ERR_VAL;
 }
 
+/* globals(): the namespace of the module whose code is running. */
+static Value bi_globals(Vm *vm, int argc, Value *argv, ObjTuple *kwnames) {
+  if (argc != 0 || (kwnames && kwnames->len))
+    return vm_raise(vm, EXC_TypeError, "globals() takes no arguments (%d given)", argc);
+  Fiber *f = vm->fiber;
+  if (!f || f->nframes == 0) return OBJ_VAL(vm->builtins);
+  return OBJ_VAL(f->frames[f->nframes - 1].fn->globals);
+}
+
+/* vars(obj): obj.__dict__. (Without an argument Python gives locals(),
+ * which aso does not have.) */
+static Value bi_vars(Vm *vm, int argc, Value *argv, ObjTuple *kwnames) {
+  if (argc == 0 && !(kwnames && kwnames->len))
+    return vm_raise(vm, EXC_TypeError, "vars() without an argument (locals()) is not supported by aso");
+  if (!bi_exactly_one(vm, "vars", argc, kwnames)) return ERR_VAL;
+  Value d = vm_getattr(vm, argv[0], vm->s_dict);
+  if (IS_ERR(d) && vm_exc_matches(vm, EXC_AttributeError)) {
+    vm->exc = UNDEF_VAL;
+    return vm_raise(vm, EXC_TypeError, "vars() argument must have __dict__ attribute");
+  }
+  return d;
+}
+
 static Value bi_ascii(Vm *vm, int argc, Value *argv, ObjTuple *kwnames) {
   if (!bi_exactly_one(vm, "ascii", argc, kwnames)) return ERR_VAL;
   ObjStr *s = value_ascii(vm, argv[0]);
@@ -921,7 +944,7 @@ void builtins_init(Vm *vm) {
     {"iter", bi_iter}, {"next", bi_next}, {"getattr", bi_getattr},
     {"setattr", bi_setattr}, {"hasattr", bi_hasattr}, {"delattr", bi_delattr},
     {"dir", bi_dir}, {"format", bi_format}, {"ascii", bi_ascii}, {"aiter", bi_aiter},
-    {"anext", bi_anext},
+    {"anext", bi_anext}, {"globals", bi_globals}, {"vars", bi_vars},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     vm_define_native(vm, vm->builtins, fns[i].name, fns[i].fn);
