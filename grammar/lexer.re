@@ -15,7 +15,7 @@ void lex_set_error(ParseError *err, const char *kind, const char *msg, int line,
   snprintf(err->message, sizeof err->message, "%s", msg);
   err->line = line;
   err->col = col < 1 ? 1 : col;
-  err->end_col = end_col > err->col ? end_col : err->col + 1;
+  err->end_col = end_col == -1 ? -1 : end_col > err->col ? end_col : err->col + 1;
 }
 
 char *lex_normalize(Arena *arena, const char *src, size_t len, size_t *out_len)
@@ -617,8 +617,12 @@ static bool at_eof(Lexer *lx, Token *t)
     note_newline(lx, t);
     return true;
   }
-  if (lx->expect_block)
-    return block_error(lx, lx->nl_line, lx->nl_col, lx->nl_col + 1);
+  if (lx->expect_block) {
+    /* CPython reports the file's last line (a final newline starts no new
+     * one), without a caret. */
+    int last = lx->cur > lx->src && lx->cur[-1] == '\n' && lx->line > 1 ? lx->line - 1 : lx->line;
+    return block_error(lx, last, 1, -1);
+  }
   if (lx->nindent > 1) {
     lx->nindent--;
     emit_simple(lx, t, TK_DEDENT);

@@ -250,7 +250,8 @@ static void format_exception_only(Vm *vm, StrBuf *sb, Value e) {
     Value end = attr_of(vm, e, str_intern(vm, "end_offset", 10));
     if (IS_STR(file) && IS_INT(line)) {
       sb_printf(sb, "  File \"%s\", line %lld\n", AS_STR(file)->chars, (long long)AS_INT(line));
-      print_source(vm, sb, AS_STR(file), (int)AS_INT(line), IS_INT(off) ? (int)AS_INT(off) : 0,
+      bool caret = IS_INT(off) && !(IS_INT(end) && AS_INT(end) == -1);
+      print_source(vm, sb, AS_STR(file), (int)AS_INT(line), caret ? (int)AS_INT(off) : 0,
                    IS_INT(end) ? (int)AS_INT(end) : 0, true);
     }
     Value msg = attr_of(vm, e, str_intern(vm, "msg", 3));

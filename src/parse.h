@@ -19,7 +19,8 @@ typedef struct {
   char message[256];   /* the text after "SyntaxError: " (Python 3.11 wording) */
   int line;            /* 1-based line of the error */
   int col;             /* 1-based column (in characters) where the caret goes */
-  int end_col;         /* 1-based column just past the offending range (>= col+1) */
+  int end_col;         /* 1-based column just past the offending range (>= col+1),
+                          or -1: no caret (CPython's end_offset -1) */
 } ParseError;
 
 /* Parses the whole of [src] ([len] bytes; src[len] must be '\0') as a module.

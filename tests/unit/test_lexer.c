@@ -141,8 +141,11 @@ static void test_layout_errors(void **state)
                "inconsistent use of tabs and spaces in indentation", 3, 1);
   expect_error("if x:\npass", "IndentationError",
                "expected an indented block after 'if' statement on line 1", 2, 1);
+  /* at the end of the file: CPython names the last line and draws no caret */
   expect_error("def f():", "IndentationError",
-               "expected an indented block after function definition on line 1", 1, 9);
+               "expected an indented block after function definition on line 1", 1, 1);
+  expect_error("def f():\n\n    # only a comment\n", "IndentationError",
+               "expected an indented block after function definition on line 1", 3, 1);
   expect_error("x = (1,", "SyntaxError", "'(' was never closed", 1, 5);
   expect_error("x = (1]", "SyntaxError",
                "closing parenthesis ']' does not match opening parenthesis '('", 1, 7);
