@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "compiler.h"
+#include "format.h"
 #include "interp.h"
 #include "parse.h"
 #include "excgroup.h"
@@ -80,14 +81,6 @@ const char *vm_source_line(Vm *vm, ObjStr *filename, int line, size_t *len) {
   return p;
 }
 
-/* The byte offset of character [k] of UTF-8 text [s] ([len] bytes). */
-static size_t char_to_byte(const char *s, size_t len, size_t k) {
-  size_t i = 0;
-  for (; i < len && k > 0; k--)
-    for (i++; i < len && ((unsigned char)s[i] & 0xC0) == 0x80; i++) {}
-  return i;
-}
-
 static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\f'; }
 
 /* CPython 3.11 underlines a failing binary operation with ~ and its operator
@@ -110,8 +103,8 @@ static bool caret_anchors(const char *seg, size_t len, size_t *left, size_t *rig
   if (m && m->body.len == 1 && m->body.items[0]->kind == N_EXPR_STMT) {
     Node *e = m->body.items[0]->a;
     if (e->kind == N_BINOP && e->a->end_line == 1 && e->b->line == 1) {
-      size_t from = char_to_byte(text, len, (size_t)e->a->end_col - 1);
-      size_t to = char_to_byte(text, len, (size_t)e->b->col - 1);
+      size_t from = utf8_offset(text, len, (size_t)e->a->end_col - 1);
+      size_t to = utf8_offset(text, len, (size_t)e->b->col - 1);
       for (size_t i = from; i < to; i++) {
         if (is_ws(text[i])) continue;
         l = i;
@@ -122,8 +115,8 @@ static bool caret_anchors(const char *seg, size_t len, size_t *left, size_t *rig
         break;
       }
     } else if (e->kind == N_SUBSCRIPT && e->a->end_line == 1 && e->b->end_line == 1) {
-      l = char_to_byte(text, len, (size_t)e->a->end_col - 1);
-      r = char_to_byte(text, len, (size_t)e->b->end_col - 1) + 1;
+      l = utf8_offset(text, len, (size_t)e->a->end_col - 1);
+      r = utf8_offset(text, len, (size_t)e->b->end_col - 1) + 1;
       while (l < len && text[l] != '[') l++;
       while (r < len && text[r] != ']') r++;
       if (r < len) r++;
@@ -166,8 +159,8 @@ static void print_source(Vm *vm, StrBuf *sb, ObjStr *file, int line, int col, in
   size_t left = 0, right = 0;
   bool anchors = false;
   if (!always_caret && end_col != LINE_END_COL && c1 <= line_chars) {
-    size_t from = char_to_byte(s + lead, len - lead, (size_t)c0);
-    size_t to = char_to_byte(s + lead, len - lead, (size_t)c1);
+    size_t from = utf8_offset(s + lead, len - lead, (size_t)c0);
+    size_t to = utf8_offset(s + lead, len - lead, (size_t)c1);
     anchors = caret_anchors(s + lead + from, to - from, &left, &right);
   }
   if (!always_caret && !anchors && c0 == 0 && c1 >= line_chars) return;

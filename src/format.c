@@ -24,6 +24,13 @@ static bool fail(char *err, size_t errsz, const char *fmt, ...) {
   return false;
 }
 
+size_t utf8_offset(const char *s, size_t len, size_t k) {
+  size_t i = 0;
+  for (; i < len && k > 0; k--)
+    for (i++; i < len && ((unsigned char)s[i] & 0xC0) == 0x80; i++) {}
+  return i;
+}
+
 /* ---- UTF-8 helpers ------------------------------------------------------ */
 
 /* Decodes one code point at s (len > 0); returns the bytes it takes. Invalid
@@ -45,17 +52,6 @@ static size_t u8_count(const char *s, size_t len) {
   for (size_t i = 0; i < len; i++)
     if (((unsigned char)s[i] & 0xC0) != 0x80) n++;
   return n;
-}
-
-/* Byte offset of code point number [k] of s (or len when s is shorter). */
-static size_t u8_offset(const char *s, size_t len, size_t k) {
-  size_t i = 0;
-  while (i < len && k > 0) {
-    i++;
-    while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80) i++;
-    k--;
-  }
-  return i;
 }
 
 static void put_fill(StrBuf *out, unsigned fill, int64_t n) {
@@ -460,7 +456,7 @@ bool fmt_str(const char *s, size_t len, const FormatSpec *sp, StrBuf *out, char 
     return fail(err, errsz, "Alternate form (#) not allowed in string format specifier");
   if (sp->align == '=')
     return fail(err, errsz, "'=' alignment not allowed in string format specifier");
-  if (sp->precision >= 0) len = u8_offset(s, len, (size_t)sp->precision);
+  if (sp->precision >= 0) len = utf8_offset(s, len, (size_t)sp->precision);
   int64_t n = (int64_t)u8_count(s, len);
   unsigned fill = sp->fill_set ? sp->fill : (sp->zero ? '0' : ' ');
   char align = sp->align ? sp->align : '<';

@@ -31,6 +31,10 @@ typedef struct {
  * laid out as Python does ("1e+16", "1.5e-05", "100.0", "inf", "-0.0"). */
 void fmt_float_repr(double d, StrBuf *out);
 
+/* The byte offset of code point [k] of UTF-8 text [s] ([len] bytes; len when
+ * s is shorter). */
+size_t utf8_offset(const char *s, size_t len, size_t k);
+
 /* Parses [len] bytes of [spec] into [out]. On a malformed spec writes
  * CPython's ValueError message to [err] and returns false. */
 bool fmt_parse_spec(const char *spec, size_t len, FormatSpec *out, char *err, size_t errsz);

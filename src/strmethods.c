@@ -46,13 +46,7 @@ static size_t u8_prev(const char *s, size_t off) {
 /* Byte offset of code point [i] (0 <= i <= nchars) of s. */
 static size_t cp_off(const ObjStr *s, int64_t i) {
   if (s->nchars == s->len) return (size_t)i;
-  size_t off = 0;
-  while (i > 0 && off < s->len) {
-    off++;
-    while (off < s->len && ((unsigned char)s->chars[off] & 0xC0) == 0x80) off++;
-    i--;
-  }
-  return off;
+  return utf8_offset(s->chars, s->len, (size_t)i);
 }
 
 /* Code point index of byte offset [off] of s. */
