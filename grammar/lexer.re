@@ -220,6 +220,13 @@ static bool scan_number(Lexer *lx, const char *s, Token *t)
 
 /* Scans a string literal whose prefix+opening quote is [s]..[q] (q points at
  * the quote). Triple-quoted strings may span lines. */
+/* The number of the file's last line when the scan has reached [end]:
+ * as CPython counts, a final newline starts no new line. */
+static int last_line(const Lexer *lx, const char *end)
+{
+  return end > lx->src && end[-1] == '\n' && lx->line > 1 ? lx->line - 1 : lx->line;
+}
+
 static bool scan_string(Lexer *lx, const char *s, const char *q, Token *t)
 {
   char quote = *q;
@@ -229,12 +236,10 @@ static bool scan_string(Lexer *lx, const char *s, const char *q, Token *t)
   const char *p = q + (triple ? 3 : 1);
   for (;;) {
     if (p >= lx->end) {
-      /* CPython counts the last line of the file: a final newline does not
-       * start another one. */
-      int last = lx->line > line && p > lx->src && p[-1] == '\n' ? lx->line - 1 : lx->line;
       if (triple)
         return failf(lx, line, col, col + 1,
-                     "unterminated triple-quoted string literal (detected at line %d)", last);
+                     "unterminated triple-quoted string literal (detected at line %d)",
+                     last_line(lx, p));
       return failf(lx, line, col, col + 1,
                    "unterminated string literal (detected at line %d)", lx->line);
     }
@@ -618,10 +623,8 @@ static bool at_eof(Lexer *lx, Token *t)
     return true;
   }
   if (lx->expect_block) {
-    /* CPython reports the file's last line (a final newline starts no new
-     * one), without a caret. */
-    int last = lx->cur > lx->src && lx->cur[-1] == '\n' && lx->line > 1 ? lx->line - 1 : lx->line;
-    return block_error(lx, last, 1, -1);
+    /* CPython reports the file's last line, without a caret. */
+    return block_error(lx, last_line(lx, lx->cur), 1, -1);
   }
   if (lx->nindent > 1) {
     lx->nindent--;

@@ -89,15 +89,26 @@ static void schedule_one(Vm *vm, ObjFuture *f, Value cb) {
   }
 }
 
+/* The done-callbacks of [f] in registration order: cb0, then extra->callbacks. */
+static size_t future_callback_count(const ObjFuture *f) {
+  ObjList *more = future_callbacks(f);
+  return (f->cb0 ? 1 : 0) + (more ? more->len : 0);
+}
+
+static Value future_callback_at(const ObjFuture *f, size_t i) {
+  if (f->cb0) {
+    if (i == 0) return OBJ_VAL(f->cb0);
+    i--;
+  }
+  return f->extra->callbacks->items[i];
+}
+
 /* Schedules every done-callback, in registration order, and forgets them. */
 static void schedule_callbacks(Vm *vm, ObjFuture *f) {
-  if (f->cb0) schedule_one(vm, f, OBJ_VAL(f->cb0));
+  size_t n = future_callback_count(f);
+  for (size_t i = 0; i < n; i++) schedule_one(vm, f, future_callback_at(f, i));
   f->cb0 = NULL;
-  ObjList *more = future_callbacks(f);
-  if (more) {
-    for (size_t i = 0; i < more->len; i++) schedule_one(vm, f, more->items[i]);
-    f->extra->callbacks = NULL;
-  }
+  if (f->extra) f->extra->callbacks = NULL;
 }
 
 static void finished(Vm *vm, ObjFuture *f) {
@@ -141,20 +152,6 @@ void future_add_callback(Vm *vm, ObjFuture *f, Value cb) {
   FutureExtra *x = future_extra(vm, f);
   if (!x->callbacks) x->callbacks = list_new(vm, 2);
   list_append(vm, x->callbacks, cb);
-}
-
-/* The done-callbacks of [f] in registration order: cb0, then extra->callbacks. */
-static size_t future_callback_count(const ObjFuture *f) {
-  ObjList *more = future_callbacks(f);
-  return (f->cb0 ? 1 : 0) + (more ? more->len : 0);
-}
-
-static Value future_callback_at(const ObjFuture *f, size_t i) {
-  if (f->cb0) {
-    if (i == 0) return OBJ_VAL(f->cb0);
-    i--;
-  }
-  return f->extra->callbacks->items[i];
 }
 
 /* The CancelledError a cancelled future raises: the one its task's coroutine

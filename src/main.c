@@ -238,13 +238,14 @@ int main(int argc, char **argv) {
   }
 
   int status = 0;
+  char *abs = NULL;   /* the script's absolute path, which outlives the run */
   if (check || dis) {
     status = compile_only(vm, filename, src, len, dis);
   } else {
     trace_install(vm, trace ? stderr : NULL, tl_text, tl_html);
     /* Like python3, name the script by its absolute path (in tracebacks,
      * reprs and __file__; sys.argv[0] stays as given). */
-    char *abs = absolute_path(filename);
+    abs = absolute_path(filename);
     vm->main_filename = abs ? abs : filename;
     vm->main_src = src;
     vm->main_len = len;
@@ -255,12 +256,10 @@ int main(int argc, char **argv) {
     workers_finish(vm, status == 130);
     runtime_report_at_exit(vm);
     if (!trace_finish(vm, stderr) && !status) status = 1;
-    vm_free(vm);
-    vm = NULL;
-    free(abs);
   }
   fflush(stdout);
   free(src);
-  if (vm) vm_free(vm);
+  vm_free(vm);
+  free(abs);
   return status;
 }

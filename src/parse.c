@@ -1083,7 +1083,6 @@ void pc_syntax_error(ParseCtx *ctx, int type, Token *t)
   pc_error(ctx, t->line, t->col, end, "invalid syntax");
 }
 
-/* Runs the parser over [lx] with [start] selecting the grammar's entry. */
 /* After the parser gave up on token [failed], CPython tokenizes the rest of
  * the file, and an error the tokenizer finds there wins over the parser's
  * (pegen's _PyPegen_tokenize_full_source_to_check_for_errors): an
@@ -1109,6 +1108,7 @@ static void check_rest_of_source(ParseCtx *ctx, Driver *d, const Token *failed)
   }
 }
 
+/* Runs the parser over [lx] with [start] selecting the grammar's entry. */
 static Node *run_parser(ParseCtx *ctx, Lexer *lx, int start)
 {
   Driver d;

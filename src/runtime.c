@@ -22,6 +22,7 @@
 
 #include "builtins.h"
 #include "compiler.h"
+#include "format.h"
 #include "collections.h"
 #include "gc.h"
 #include "runtime.h"
@@ -191,11 +192,17 @@ ObjHandle *handle_new(Vm *vm, ObjLoop *loop, Value callback, int argc, const Val
 /* ---- reporting ---------------------------------------------------------------------------------- */
 
 /* CPython's default exception handler: the message, then "key: text" (the
- * handle or future concerned, when [key] is not NULL), then the exception. */
-static void loop_report(Vm *vm, const char *message, Value exc, const char *key, const char *text) {
+ * handle or future concerned, when [key] is not NULL), then the exception.
+ * [in_frame]: the exception was raised inside a frame CPython has and aso
+ * has not (Handle._run), so its "Traceback" line shows even with no frames. */
+static void loop_report(Vm *vm, const char *message, Value exc, const char *key, const char *text,
+                        bool in_frame) {
   fflush(vm->out);
   fprintf(vm->err, "%s\n", message);
   if (key) fprintf(vm->err, "%s: %s\n", key, text);
+  ObjInstance *in = IS_INSTANCE(exc) ? AS_INSTANCE(exc) : NULL;
+  if (in_frame && in && !(in->tb && in->tb->len) && !in->cls->group)
+    fprintf(vm->err, "Traceback (most recent call last):\n");
   if (IS_INSTANCE(exc)) {
     Value saved = vm->exc;
     vm->exc = exc;
@@ -211,7 +218,7 @@ void loop_report_exception(Vm *vm, const char *message, Value exc, Value context
     if (!r) vm->exc = UNDEF_VAL;
   }
   loop_report(vm, message, exc, r ? (IS_FUTURE(context_obj) ? "future" : "handle") : NULL,
-              r ? r->chars : NULL);
+              r ? r->chars : NULL, false);
 }
 
 /* ---- tracing ------------------------------------------------------------------------------------- */
@@ -295,26 +302,24 @@ static void callback_name(Vm *vm, Value cb, StrBuf *sb) {
 enum { RL_LEVEL = 6, RL_MAXITEMS = 6, RL_MAXDICT = 4, RL_MAXSTRING = 30, RL_MAXLONG = 40,
        RL_MAXOTHER = 30 };
 
-/* The byte offset of code point [k] in UTF-8 text [s] of [len] bytes. */
-static size_t utf8_offset(const char *s, size_t len, size_t k) {
-  size_t i = 0;
-  for (; i < len && k > 0; k--)
-    for (i++; i < len && ((unsigned char)s[i] & 0xC0) == 0x80; i++) {}
-  return i;
+/* s[:i] + '...' + s[-j:], i + 3 + j being [max] characters (reprlib's cut). */
+static void put_middle_cut(StrBuf *sb, const char *s, size_t len, size_t max) {
+  size_t n = utf8_count(s, len);
+  size_t i = (max - 3) / 2, j = max - 3 - i;
+  sb_append(sb, s, utf8_offset(s, len, i));
+  sb_puts(sb, "...");
+  size_t from = utf8_offset(s, len, n > j ? n - j : 0);
+  sb_append(sb, s + from, len - from);
 }
 
-/* s[:i] + '...' + s[-j:] when s has more than [max] characters (reprlib's cut). */
+/* The same cut, when s has more than [max] characters. */
 static void put_cut(StrBuf *sb, const char *s, size_t len, size_t max) {
   size_t n = utf8_count(s, len);
   if (n <= max) {
     sb_append(sb, s, len);
     return;
   }
-  size_t i = (max - 3) / 2, j = max - 3 - i;
-  sb_append(sb, s, utf8_offset(s, len, i));
-  sb_puts(sb, "...");
-  size_t from = utf8_offset(s, len, n - j);
-  sb_append(sb, s + from, len - from);
+  put_middle_cut(sb, s, len, max);
 }
 
 static void reprlib_repr(Vm *vm, Value v, int level, StrBuf *sb);
@@ -359,30 +364,25 @@ static void reprlib_items(Vm *vm, const Value *items, size_t n, int level, const
 
 static void reprlib_repr(Vm *vm, Value v, int level, StrBuf *sb) {
   if (IS_STR(v)) {
+    /* repr(x[:30]); when that is too long, repr(x[:i] + x[-j:]) cut to
+     * i + '...' + j characters (reprlib.Repr.repr_str) */
     ObjStr *x = AS_STR(v);
     StrBuf r;
     sb_init(&r);
-    sb_append(&r, "", 0);
-    size_t cut = utf8_offset(x->chars, x->len, RL_MAXSTRING);
-    str_repr_buf(&r, x->chars, cut, false);
+    str_repr_buf(&r, x->chars, utf8_offset(x->chars, x->len, RL_MAXSTRING), false);
     if (utf8_count(r.data, r.len) > RL_MAXSTRING) {
-      /* repr(x[:i] + x[len(x)-j:]), then cut to i + '...' + j characters */
       size_t i = (RL_MAXSTRING - 3) / 2, j = RL_MAXSTRING - 3 - i;
-      StrBuf both;
-      sb_init(&both);
       size_t head = utf8_offset(x->chars, x->len, i);
       size_t tail = utf8_offset(x->chars, x->len, x->nchars > j ? x->nchars - j : 0);
       if (tail < head) tail = head;
+      StrBuf both;
+      sb_init(&both);
       sb_append(&both, x->chars, head);
       sb_append(&both, x->chars + tail, x->len - tail);
       r.len = 0;
-      str_repr_buf(&r, both.data ? both.data : "", both.len, false);
+      str_repr_buf(&r, both.data, both.len, false);
       sb_free(&both);
-      size_t n = utf8_count(r.data, r.len);
-      sb_append(sb, r.data, utf8_offset(r.data, r.len, i));
-      sb_puts(sb, "...");
-      size_t from = utf8_offset(r.data, r.len, n > j ? n - j : 0);
-      sb_append(sb, r.data + from, r.len - from);
+      put_middle_cut(sb, r.data, r.len, RL_MAXSTRING);
     } else {
       sb_append(sb, r.data, r.len);
     }
@@ -519,14 +519,9 @@ static bool run_callback(Vm *vm, ObjHandle *h, Value cb, int argc, Value *argv) 
   sb_puts(&msg, "Exception in callback ");
   runtime_callback_source(vm, cb, argc, argv, &msg);
   handle_repr_into(vm, h, cb, argc, argv, &handle);
-  /* In CPython the callback runs inside Handle._run, so its traceback always
-   * has a frame; one raised by the call itself (a callback that is not
-   * callable) still gets the "Traceback" line. */
-  ObjInstance *in = IS_INSTANCE(e) ? AS_INSTANCE(e) : NULL;
-  if (in && !(in->tb && in->tb->len) && !in->cls->group) {
-    sb_puts(&handle, "\nTraceback (most recent call last):");
-  }
-  loop_report(vm, msg.data, e, "handle", handle.data);
+  /* In CPython a callback runs inside Handle._run: even an exception raised
+   * by the call itself (a callback that is not callable) has a frame. */
+  loop_report(vm, msg.data, e, "handle", handle.data, true);
   vm_pop_root(vm, 1);
   sb_free(&msg);
   sb_free(&handle);
@@ -1641,13 +1636,16 @@ void gc_runtime_free(Vm *vm, Obj *o) {
   gc_realloc(vm, l->tasks, sizeof(ObjFuture *) * l->taskcap, 0);
 }
 
+/* A coroutine that was neither started nor handed to a task or an await. */
+static bool never_started(const ObjGenerator *g) { return g->state == GEN_CREATED && !g->awaited; }
+
 void runtime_track_coroutine(Vm *vm, ObjGenerator *g, ObjFunction *origin_fn, uint32_t origin_pc) {
   Runtime *rt = vm->rt;
   if (rt->nfresh == rt->freshcap) {
     /* Drop the ones that have started before growing. */
     size_t k = 0;
     for (size_t i = 0; i < rt->nfresh; i++)
-      if (rt->fresh[i].g->state == GEN_CREATED && !rt->fresh[i].g->awaited) rt->fresh[k++] = rt->fresh[i];
+      if (never_started(rt->fresh[i].g)) rt->fresh[k++] = rt->fresh[i];
     rt->nfresh = k;
     if (rt->nfresh * 2 >= rt->freshcap) {
       rt->freshcap = rt->freshcap ? rt->freshcap * 2 : 64;
@@ -1710,8 +1708,7 @@ void runtime_check_fresh_coroutines(Vm *vm, bool all) {
   size_t k = 0;
   for (size_t i = 0; i < rt->nfresh; i++) {
     ObjGenerator *g = rt->fresh[i].g;
-    bool fresh = g->state == GEN_CREATED && !g->awaited;
-    if (!fresh) continue;
+    if (!never_started(g)) continue;
     if (all || !g->fiber.obj.marked) {
       warn_never_awaited(vm, &rt->fresh[i], all);
       continue;
